@@ -1,0 +1,64 @@
+"""Assembles the mock IdP's ASGI application."""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_idp import admin_api, bitbucket, control, oauth_routes, pages, resources
+from mock_idp.clock import MockClock
+from mock_idp.errors import install_error_handlers
+from mock_idp.faults import FaultMiddleware
+from mock_idp.idp import MockIdP
+from mock_idp.settings import Settings
+from mock_idp.store import MemoryStore, open_store
+
+
+class MockDateMiddleware:
+    """Sets the HTTP ``Date`` header from the mock's clock, so clients that compute expiry
+    from server time see the moved clock. (uvicorn's own Date header is switched off.)"""
+
+    def __init__(self, app: ASGIApp, clock: MockClock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_date(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", formatdate(self.clock.now(), usegmt=True).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_date)
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: MemoryStore | None = None,
+    clock: MockClock | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    store = store if store is not None else open_store(None, settings.audit_limit)
+    idp = MockIdP(settings=settings, store=store, clock=clock or MockClock())
+    app = FastAPI(
+        title="twg mock Atlassian identity provider",
+        version="0.1.0",
+        docs_url="/_mock/docs",
+        redoc_url=None,
+        openapi_url="/_mock/openapi.json",
+    )
+    app.state.idp = idp
+    install_error_handlers(app)
+    for module in (oauth_routes, pages, resources, admin_api, bitbucket, control):
+        app.include_router(module.router)
+    # Outermost first: the Date header covers fault responses too.
+    app.add_middleware(FaultMiddleware, idp=idp)
+    app.add_middleware(MockDateMiddleware, clock=idp.clock)
+    return app

@@ -1,0 +1,60 @@
+"""The mock's runtime: settings, state, clock, audit log and sessions, shared by every route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from mock_idp.audit import AuditLog
+from mock_idp.clock import MockClock
+from mock_idp.seed import DEFAULT_SEED, apply_seed
+from mock_idp.sessions import Sessions
+from mock_idp.settings import Settings
+from mock_idp.store import MemoryStore
+
+CLOCK_META = "clock"
+
+
+@dataclass
+class MockIdP:
+    settings: Settings
+    store: MemoryStore
+    clock: MockClock = field(default_factory=MockClock)
+    audit: AuditLog = field(init=False)
+    sessions: Sessions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(self.store, self.clock)
+        self.sessions = Sessions(self.store, self.clock, self.settings, self.audit)
+        saved_clock = self.store.get_meta(CLOCK_META)
+        if saved_clock is not None:
+            self.clock.load_state(saved_clock)
+        if not self.store.has_world():
+            self.seed_defaults()
+
+    def seed_defaults(self) -> None:
+        apply_seed(self.store, self.settings.seed or DEFAULT_SEED, self.clock.now())
+
+    def reset(self) -> None:
+        """Back to a fresh start: seed world, no sessions, empty audit log, wall clock."""
+        self.store.clear()
+        self.clock.reset()
+        self.save_clock()
+        self.seed_defaults()
+        self.audit.record("mock.reset")
+
+    def save_clock(self) -> None:
+        self.store.set_meta(CLOCK_META, self.clock.to_state())
+
+    def issuer(self, request: Request) -> str:
+        """The issuer URL: configured, or this request's base URL (RFC 8414 section 2)."""
+        if self.settings.issuer:
+            return self.settings.issuer.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+
+def get_idp(request: Request) -> MockIdP:
+    """FastAPI dependency: the MockIdP of the app serving this request."""
+    idp: MockIdP = request.app.state.idp
+    return idp
