@@ -171,3 +171,19 @@ class AuditEvent:
     event: str
     # Fingerprints (hash prefixes) and ids only: never a raw secret.
     details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class WorkItem:
+    """A Jira-like work item (issue) on one site, for the permission-checked API."""
+
+    uid: str  # "<site id>/<key>": keys are unique per site only
+    site_id: str
+    id: str  # numeric id, as a string (Jira's shape)
+    key: str
+    summary: str
+    description: str | None
+    status: str
+    created_at: float
+    updated_at: float
+    creator_account_id: str | None = None

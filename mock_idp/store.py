@@ -29,6 +29,7 @@ from mock_idp.models import (
     Site,
     TokenFamily,
     User,
+    WorkItem,
 )
 
 Record = TypeVar("Record")
@@ -46,6 +47,7 @@ KEY_FIELDS: dict[type, str] = {
     TokenFamily: "id",
     AccessToken: "token_hash",
     RefreshToken: "token_hash",
+    WorkItem: "uid",
 }
 KINDS: dict[str, type] = {cls.__name__: cls for cls in KEY_FIELDS}
 
