@@ -1,5 +1,334 @@
-"""Placeholder: routes of this area are being written."""
+"""The test-control API under ``/_mock/``: clock, reset, seed, settings, sessions, audit
+log and fault injection. Tests and security reviewers drive the mock through it.
 
-from fastapi import APIRouter
+When ``settings.control_token`` is set every call needs ``Authorization: Bearer <it>``,
+so a mock reachable by others cannot be reset or have its clock moved by them.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mock_idp.bearer import credentials
+from mock_idp.errors import OAuthError
+from mock_idp.faults import FaultSpecError, fault_queue, parse_fault
+from mock_idp.idp import MockIdP
+from mock_idp.models import RefreshToken, TokenFamily, User
+from mock_idp.secrets_util import fingerprint_of_digest
+from mock_idp.seed import SeedError, apply_seed
+
+# Settings that may change at runtime, with the smallest value each accepts.
+MUTABLE_INT_SETTINGS: dict[str, int] = {
+    "access_token_ttl": 1,
+    "refresh_idle_ttl": 1,
+    "refresh_absolute_ttl": 1,
+    "refresh_reuse_grace": 0,
+    "auth_code_ttl": 1,
+    "device_code_ttl": 1,
+    "device_poll_interval": 0,
+}
+FIXED_SETTINGS = ("control_token", "audit_limit", "seed")
+MAX_CLOCK_STEP = 100 * 366 * 86_400  # a century: beyond that is a typo
+
+
+def require_control(request: Request) -> None:
+    idp: MockIdP = request.app.state.idp
+    expected = idp.settings.control_token
+    if not expected:
+        return
+    given = credentials(request, "Bearer") or ""
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise OAuthError(
+            "unauthorized",
+            "The control API needs 'Authorization: Bearer <control token>'.",
+            401,
+            headers={"WWW-Authenticate": 'Bearer realm="twg-mock-idp control"'},
+        )
+
+
+router = APIRouter(prefix="/_mock", dependencies=[Depends(require_control)])
+
+
+def _idp(request: Request) -> MockIdP:
+    idp: MockIdP = request.app.state.idp
+    return idp
+
+
+def _bad(description: str) -> OAuthError:
+    return OAuthError("invalid_request", description, 400)
+
+
+async def _json(request: Request, *, required: bool = True) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise _bad("The request needs a JSON body.")
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad("The request body is not valid JSON.") from None
+
+
+def _object(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _bad("The body must be a JSON object.")
+    return data
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat()
+
+
+# clock -----------------------------------------------------------------------------------
+
+
+def _clock_json(idp: MockIdP) -> dict[str, Any]:
+    now = idp.clock.now()
+    frozen = idp.clock.frozen_at is not None
+    return {
+        "now": now,
+        "iso": iso(now),
+        # Seconds ahead of the wall clock (behind when negative).
+        "offset": now - idp.clock.wall() if frozen else idp.clock.offset,
+        "frozen": frozen,
+    }
+
+
+def _clock_changed(idp: MockIdP, action: str, **details: object) -> dict[str, Any]:
+    idp.save_clock()
+    state = _clock_json(idp)
+    idp.audit.record(
+        "clock.changed", action=action, now=state["now"], frozen=state["frozen"], **details
+    )
+    return state
+
+
+def _number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _bad(f"'{name}' must be a number.")
+    return float(value)
+
+
+def parse_time(value: object) -> float:
+    """An epoch number or an ISO 8601 string (naive means UTC) as an epoch timestamp."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _bad(
+                "'time' must be epoch seconds or ISO 8601, e.g. 2026-01-31T12:00:00Z."
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    timestamp = _number(value, "time")
+    if not 0 <= timestamp <= 32_503_680_000:  # up to the year 3000
+        raise _bad("'time' is out of range.")
+    return timestamp
+
+
+@router.get("/clock")
+async def get_clock(request: Request) -> dict[str, Any]:
+    return _clock_json(_idp(request))
+
+
+@router.post("/clock/advance")
+async def advance_clock(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    body = _object(await _json(request))
+    seconds = _number(body.get("seconds"), "seconds")
+    if abs(seconds) > MAX_CLOCK_STEP:
+        raise _bad("'seconds' is larger than a century.")
+    idp.clock.advance(seconds)
+    return _clock_changed(idp, "advance", seconds=seconds)
+
+
+@router.post("/clock/set")
+async def set_clock(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    body = _object(await _json(request))
+    timestamp = parse_time(body.get("time"))
+    idp.clock.set(timestamp)
+    return _clock_changed(idp, "set", time=timestamp)
+
+
+@router.post("/clock/freeze")
+async def freeze_clock(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    idp.clock.freeze()
+    return _clock_changed(idp, "freeze")
+
+
+@router.post("/clock/unfreeze")
+async def unfreeze_clock(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    idp.clock.unfreeze()
+    return _clock_changed(idp, "unfreeze")
+
+
+# world -----------------------------------------------------------------------------------
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    faults = fault_queue(idp).clear()
+    # Work items come back with the world: they are seeded again on first use.
+    idp.reset()
+    return {"reset": True, "faults_cleared": faults, "clock": _clock_json(idp)}
+
+
+@router.post("/seed")
+async def seed(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    document = _object(await _json(request))
+    try:
+        counts = apply_seed(idp.store, document, idp.clock.now())
+    except SeedError as exc:
+        raise _bad(f"The seed was not applied: {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        # A wrongly shaped document (a list where an object belongs, and so on).
+        raise _bad(f"The seed was not applied: malformed document ({exc}).") from None
+    idp.audit.record("mock.seeded", **counts)
+    return {"applied": counts}
+
+
+@router.get("/settings")
+async def get_settings(request: Request) -> dict[str, Any]:
+    return _idp(request).settings.public()
+
+
+def _validated_setting(name: str, value: object) -> object:
+    if name in FIXED_SETTINGS:
+        raise _bad(f"'{name}' is fixed at start-up and cannot be changed at runtime.")
+    if name == "issuer":
+        if value is None or (isinstance(value, str) and value.startswith(("http://", "https://"))):
+            return value.rstrip("/") if isinstance(value, str) else None
+        raise _bad("'issuer' must be an http(s) URL or null.")
+    if name == "invalid_grant_status":
+        if isinstance(value, bool) or value not in (400, 401, 403):
+            raise _bad("'invalid_grant_status' must be 400 (RFC 6749), 401 or 403 (Atlassian).")
+        return value
+    if name in MUTABLE_INT_SETTINGS:
+        low = MUTABLE_INT_SETTINGS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise _bad(f"'{name}' must be a whole number of seconds, at least {low}.")
+        return value
+    raise _bad(f"Unknown setting '{name}'.")
+
+
+@router.patch("/settings")
+async def patch_settings(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    changes = _object(await _json(request))
+    # Validate everything before changing anything: a bad patch changes nothing.
+    accepted = {name: _validated_setting(name, value) for name, value in changes.items()}
+    for name, value in accepted.items():
+        setattr(idp.settings, name, value)
+    idp.audit.record("settings.changed", changes=accepted)
+    return idp.settings.public()
+
+
+# sessions and audit ----------------------------------------------------------------------
+
+
+def _status(idp: MockIdP, family: TokenFamily, refresh: RefreshToken | None) -> str:
+    now = idp.clock.now()
+    if family.revoked_at is not None:
+        return "revoked"
+    if now >= family.absolute_expires_at:
+        return "expired"
+    if refresh is not None and now >= refresh.idle_expires_at:
+        return "inactive"
+    return "live"
+
+
+@router.get("/sessions")
+async def sessions(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    listed = []
+    for family in sorted(idp.store.all(TokenFamily), key=lambda f: f.created_at):
+        refresh_hash = family.current_refresh_hash
+        refresh = idp.store.get(RefreshToken, refresh_hash) if refresh_hash else None
+        user = idp.store.get(User, family.account_id)
+        listed.append(
+            {
+                "id": family.id,
+                "status": _status(idp, family, refresh),
+                "client_id": family.client_id,
+                "account_id": family.account_id,
+                "email": user.email if user else None,
+                "org_id": family.org_id,
+                "site_id": family.site_id,
+                "scope": family.scope,
+                "created_at": family.created_at,
+                "absolute_expires_at": family.absolute_expires_at,
+                "refresh_idle_expires_at": refresh.idle_expires_at if refresh else None,
+                "refresh_token_fp": fingerprint_of_digest(refresh_hash) if refresh_hash else None,
+                "revoked_at": family.revoked_at,
+                "revoked_reason": family.revoked_reason,
+            }
+        )
+    return {"sessions": listed}
+
+
+@router.get("/audit")
+async def audit(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    since_raw = request.query_params.get("since", "0")
+    if not since_raw.isdigit():
+        raise _bad("'since' must be an audit event id (a whole number, 0 or more).")
+    prefix = request.query_params.get("event") or None
+    events = idp.audit.events(since_id=int(since_raw), event_prefix=prefix)
+    return {
+        "events": [
+            {"id": e.id, "at": e.at, "at_iso": iso(e.at), "event": e.event, "details": e.details}
+            for e in events
+        ]
+    }
+
+
+# faults ----------------------------------------------------------------------------------
+
+
+@router.post("/faults", status_code=201)
+async def add_fault(request: Request) -> JSONResponse:
+    idp = _idp(request)
+    try:
+        spec = parse_fault(await _json(request))
+    except FaultSpecError as exc:
+        raise _bad(str(exc)) from None
+    fault = fault_queue(idp).add(spec)
+    idp.audit.record(
+        "fault.queued",
+        fault=fault.id,
+        path=fault.path,
+        method=fault.method,
+        count=fault.remaining,
+        status=fault.status,
+        delay=fault.delay,
+        drop=fault.drop,
+    )
+    return JSONResponse(fault.to_json(), status_code=201)
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> dict[str, Any]:
+    return {"faults": [f.to_json() for f in fault_queue(_idp(request)).pending]}
+
+
+@router.delete("/faults")
+async def clear_faults(request: Request) -> dict[str, Any]:
+    idp = _idp(request)
+    count = fault_queue(idp).clear()
+    idp.audit.record("fault.cleared", count=count)
+    return {"cleared": count}
