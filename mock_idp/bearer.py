@@ -127,7 +127,9 @@ def admin_error(status_code: int, code: str, detail: str) -> ApiError:
     title = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
     headers = dict(NO_STORE)
     if status_code == 401:
-        headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description="{detail}"'
+        headers["WWW-Authenticate"] = (
+            f'Bearer error="invalid_token", error_description="{_quoted(detail)}"'
+        )
     body = {
         "errors": [
             {

@@ -41,11 +41,15 @@ class AuditedRoute(ApiErrorRoute):
             "api.call",
             account_id=getattr(state, "account_id", None),
             family=getattr(state, "family_id", None),
+            org_id=getattr(state, "org_id", None),
             site_id=getattr(state, "site_id", None),
             method=request.method,
             path=request.url.path,
             status=response.status_code,
             category=getattr(state, "category", None),
+            scope=getattr(state, "scope", None),
+            # Tells a person's terminal from a coding agent, as the org audit log does.
+            user_agent=request.headers.get("user-agent"),
         )
 
 
@@ -58,6 +62,7 @@ def _caller(request: Request) -> tuple[MockIdP, Caller]:
     request.state.account_id = caller.user.account_id
     request.state.family_id = caller.family.id
     request.state.site_id = caller.family.site_id
+    request.state.org_id = caller.family.org_id
     return idp, caller
 
 
@@ -136,7 +141,10 @@ def _authorize(request: Request, cloud_id: str, scope: str) -> tuple[MockIdP, Ca
     category = category_of(scope)
     request.state.site_id = cloud_id
     request.state.category = category
+    request.state.scope = scope
     site = idp.store.get(Site, cloud_id)
+    if site is not None:
+        request.state.org_id = site.org_id
     if site is None or site not in _sites_of(idp, caller):
         where = caller.family.site_id
         message = (

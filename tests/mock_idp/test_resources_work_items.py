@@ -248,11 +248,14 @@ def test_work_item_calls_are_audited_with_site_status_and_category(http, idp):
         "event": "api.call",
         "account_id": account,
         "family": bob.family.id,
+        "org_id": ACME_ORG_ID,
         "site_id": ACME_SITE_ID,
         "method": "GET",
         "path": f"{ACME}/search",
         "status": 200,
         "category": "read",
+        "scope": "read:jira-work",
+        "user_agent": f"python-httpx/{httpx.__version__}",
     }
     assert denied["status"] == 403
     assert denied["category"] == "delete"
