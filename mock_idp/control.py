@@ -39,7 +39,7 @@ FIXED_SETTINGS = ("control_token", "audit_limit", "seed")
 MAX_CLOCK_STEP = 100 * 366 * 86_400  # a century: beyond that is a typo
 
 
-def require_control(request: Request) -> None:
+async def require_control(request: Request) -> None:
     idp: MockIdP = request.app.state.idp
     expected = idp.settings.control_token
     if not expected:
