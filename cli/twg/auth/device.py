@@ -1,0 +1,54 @@
+"""RFC 8628 device authorization: poll the token endpoint until the user approves."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from twg.auth.oauth_client import DeviceAuthorization, OAuthClient, OAuthErrorResponse
+from twg.auth.tokens import TokenSet
+from twg.errors import LoginError, LoginTimeout
+
+SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: add 5 seconds on slow_down
+
+
+def poll_device_token(
+    client: OAuthClient,
+    grant: DeviceAuthorization,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> TokenSet:
+    deadline = monotonic() + min(timeout, grant.expires_in)
+    interval = max(1, grant.interval)
+    while True:
+        if monotonic() + interval > deadline:
+            raise LoginTimeout(
+                f"Login timed out after {timeout:.0f} seconds without approval.",
+                "Run `twg login --device` again and enter the code promptly.",
+            )
+        sleep(interval)
+        try:
+            return client.device_token(grant.device_code)
+        except OAuthErrorResponse as exc:
+            # RFC 8628 section 3.5 error codes.
+            if exc.error == "authorization_pending":
+                continue
+            if exc.error == "slow_down":
+                interval += SLOW_DOWN_STEP
+                continue
+            if exc.error == "access_denied":
+                raise LoginError(
+                    "Login was denied in the browser: access was not granted.",
+                    "Run `twg login` again and choose Accept to continue.",
+                ) from None
+            if exc.error == "expired_token":
+                raise LoginTimeout(
+                    "The device code expired before it was approved.",
+                    "Run `twg login --device` again.",
+                ) from None
+            raise LoginError(
+                f"Device login failed: {exc.error}"
+                + (f" ({exc.description})" if exc.description else "")
+                + "."
+            ) from None

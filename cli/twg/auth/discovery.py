@@ -1,0 +1,96 @@
+"""RFC 8414 authorization server metadata, with the OpenID Connect path as a fallback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from twg.errors import LoginError, NetworkError
+
+ATLASSIAN_ISSUER = "https://auth.atlassian.com"
+
+
+@dataclass(frozen=True)
+class ServerMetadata:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str | None = None
+    device_authorization_endpoint: str | None = None
+    iss_parameter_supported: bool = False
+    code_challenge_methods: list[str] = field(default_factory=lambda: ["S256"])
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ServerMetadata:
+        try:
+            return cls(
+                issuer=str(data["issuer"]),
+                authorization_endpoint=str(data["authorization_endpoint"]),
+                token_endpoint=str(data["token_endpoint"]),
+                revocation_endpoint=data.get("revocation_endpoint"),
+                device_authorization_endpoint=data.get("device_authorization_endpoint"),
+                iss_parameter_supported=bool(
+                    data.get("authorization_response_iss_parameter_supported", False)
+                ),
+                code_challenge_methods=list(data.get("code_challenge_methods_supported") or []),
+            )
+        except KeyError as exc:
+            raise LoginError(f"The server's metadata has no {exc.args[0]!r}.") from None
+
+
+def atlassian_metadata() -> ServerMetadata:
+    """Atlassian's endpoints (it publishes no RFC 8414 document for 3LO)."""
+    return ServerMetadata(
+        issuer=ATLASSIAN_ISSUER,
+        authorization_endpoint=f"{ATLASSIAN_ISSUER}/authorize",
+        token_endpoint=f"{ATLASSIAN_ISSUER}/oauth/token",
+        revocation_endpoint=f"{ATLASSIAN_ISSUER}/oauth/revoke",
+        device_authorization_endpoint=None,
+    )
+
+
+def well_known_urls(issuer: str) -> list[str]:
+    """RFC 8414 section 3.1 inserts the well-known segment before any issuer path;
+    OpenID Connect Discovery appends it. Try RFC 8414 first."""
+    issuer = issuer.rstrip("/")
+    scheme, _, rest = issuer.partition("://")
+    host, slash, path = rest.partition("/")
+    base = f"{scheme}://{host}"
+    suffix = f"/{path}" if slash and path else ""
+    return [
+        f"{base}/.well-known/oauth-authorization-server{suffix}",
+        f"{issuer}/.well-known/openid-configuration",
+    ]
+
+
+def discover(http: httpx.Client, issuer: str) -> ServerMetadata:
+    last_status: int | None = None
+    for url in well_known_urls(issuer):
+        try:
+            response = http.get(url, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise NetworkError(
+                f"Could not reach the identity provider at {issuer} ({type(exc).__name__}).",
+                "Check TWG_IDP_URL and your network connection.",
+            ) from None
+        if response.status_code == 200:
+            try:
+                data = response.json()
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                metadata = ServerMetadata.from_json(data)
+                # RFC 8414 section 3.3: the issuer must match the one we asked about.
+                if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
+                    raise LoginError(
+                        f"The server at {issuer} says its issuer is {metadata.issuer}; "
+                        "refusing mismatched metadata (RFC 8414 section 3.3)."
+                    )
+                return metadata
+        last_status = response.status_code
+    raise LoginError(
+        f"{issuer} publishes no OAuth server metadata (last HTTP status {last_status}).",
+        "Check TWG_IDP_URL: it must be the issuer URL of an OAuth 2.1 server.",
+    )

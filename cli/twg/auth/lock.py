@@ -1,0 +1,97 @@
+"""RefreshLock: one process at a time refreshes (rotating refresh tokens are single-use).
+
+An advisory lock on ``<config>/refresh.lock``: fcntl.flock on POSIX, msvcrt.locking on
+Windows. The OS drops it if the holder dies, so a crash never leaves it stuck.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+
+from twg.auth.atomic import ensure_private_dir
+from twg.errors import StorageError
+
+LOCK_NAME = "refresh.lock"
+
+
+class LockTimeout(StorageError):
+    code = "LOCK_TIMEOUT"
+
+
+class RefreshLock:
+    def __init__(self, config_dir: Path, timeout: float = 30.0, poll: float = 0.02) -> None:
+        self.path = config_dir / LOCK_NAME
+        self.timeout = timeout
+        self.poll = poll
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        ensure_private_dir(self.path.parent)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot open the refresh lock {self.path}: {exc.strerror}."
+            ) from None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if _try_lock(fd):
+                self._fd = fd
+                return
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise LockTimeout(
+                    f"Another twg process has been refreshing for over {self.timeout:.0f}s.",
+                    "Try again in a moment.",
+                )
+            time.sleep(self.poll)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        _unlock(self._fd)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> RefreshLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)

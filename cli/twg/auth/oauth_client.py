@@ -1,0 +1,150 @@
+"""Token, refresh, revocation and device requests on httpx, with typed errors.
+
+Every response's ``Date`` header feeds the ServerClock so expiry is computed in server
+time. Bodies and errors never carry a token into an exception message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from twg.auth.discovery import ServerMetadata
+from twg.auth.servertime import ServerClock
+from twg.auth.tokens import TokenSet
+from twg.errors import NetworkError
+
+log = logging.getLogger("twg.oauth")
+
+
+class OAuthErrorResponse(Exception):
+    """An RFC 6749 section 5.2 error answer."""
+
+    def __init__(self, error: str, description: str, status: int) -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_in: int
+    interval: int
+
+
+class OAuthClient:
+    def __init__(
+        self,
+        http: httpx.Client,
+        metadata: ServerMetadata,
+        client_id: str,
+        clock: ServerClock,
+    ) -> None:
+        self.http = http
+        self.metadata = metadata
+        self.client_id = client_id
+        self.clock = clock
+
+    def _post(self, url: str, form: dict[str, str]) -> httpx.Response:
+        try:
+            response = self.http.post(url, data=form, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise NetworkError(
+                f"Could not reach {httpx.URL(url).host} ({type(exc).__name__}).",
+                "Check your network connection and try again.",
+            ) from None
+        self.clock.observe_date_header(response.headers.get("date"))
+        log.debug("POST %s -> %s", url, response.status_code)
+        return response
+
+    def _token_request(self, form: dict[str, str], previous_refresh: str | None) -> TokenSet:
+        response = self._post(self.metadata.token_endpoint, form)
+        data = _json(response)
+        if response.status_code == 200 and "access_token" in data:
+            return TokenSet.from_response(data, self.clock.now(), previous_refresh)
+        raise _error_from(response, data)
+
+    def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> TokenSet:
+        return self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": self.client_id,
+                "code_verifier": verifier,
+            },
+            None,
+        )
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        return self._token_request(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": self.client_id,
+            },
+            refresh_token,
+        )
+
+    def revoke(self, token: str, hint: str) -> None:
+        """RFC 7009 section 2.1; a 200 means revoked (or already invalid)."""
+        if not self.metadata.revocation_endpoint:
+            raise NetworkError("The identity provider publishes no revocation endpoint.")
+        response = self._post(
+            self.metadata.revocation_endpoint,
+            {"token": token, "token_type_hint": hint, "client_id": self.client_id},
+        )
+        if response.status_code != 200:
+            raise _error_from(response, _json(response))
+
+    def device_authorize(self, scope: str, extra: dict[str, str]) -> DeviceAuthorization:
+        endpoint = self.metadata.device_authorization_endpoint
+        if not endpoint:
+            raise OAuthErrorResponse(
+                "unsupported", "The identity provider does not support device login.", 0
+            )
+        response = self._post(endpoint, {"client_id": self.client_id, "scope": scope, **extra})
+        data = _json(response)
+        if response.status_code != 200 or "device_code" not in data:
+            raise _error_from(response, data)
+        return DeviceAuthorization(
+            device_code=str(data["device_code"]),
+            user_code=str(data["user_code"]),
+            verification_uri=str(data.get("verification_uri") or data.get("verification_url")),
+            verification_uri_complete=data.get("verification_uri_complete"),
+            expires_in=int(data.get("expires_in", 600)),
+            # RFC 8628 section 3.2: default polling interval is 5 seconds.
+            interval=int(data.get("interval", 5)),
+        )
+
+    def device_token(self, device_code: str) -> TokenSet:
+        return self._token_request(
+            {
+                "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                "device_code": device_code,
+                "client_id": self.client_id,
+            },
+            None,
+        )
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _error_from(response: httpx.Response, data: dict[str, Any]) -> OAuthErrorResponse:
+    error = str(data.get("error") or f"http_{response.status_code}")
+    description = str(data.get("error_description") or "")
+    return OAuthErrorResponse(error, description, response.status_code)

@@ -1,0 +1,253 @@
+"""The refresh protocol: load credentials, refresh them safely across processes, save.
+
+Rotating refresh tokens are single-use, so a refresh:
+1. takes the RefreshLock (one process at a time, with a timeout);
+2. re-reads the store under the lock: if another process already refreshed, it uses
+   that result and sends nothing;
+3. checks BEFORE sending that the result can be saved (config dir and store writable):
+   a sandbox must not spend the token and lose its replacement;
+4. saves atomically (secrets first, then auth.conf with their fingerprints);
+5. on invalid_grant clears local tokens only if the stored refresh token is still the
+   one it sent (compare-and-clear), and says why the session died.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from twg.auth import auth_conf
+from twg.auth.agents import agent_fix, detect_agent
+from twg.auth.atomic import probe_writable
+from twg.auth.auth_conf import AuthConf
+from twg.auth.credentials import CredentialStore
+from twg.auth.lock import RefreshLock
+from twg.auth.oauth_client import OAuthClient, OAuthErrorResponse
+from twg.auth.servertime import ServerClock
+from twg.auth.tokens import INACTIVITY_DAYS, TokenSet, fingerprint
+from twg.errors import AuthInvalid, AuthRequired, StorageError
+
+log = logging.getLogger("twg.session")
+LOGIN_HINT = "Run `twg login` to sign in again."
+DAY = 86400
+
+
+@dataclass
+class Credentials:
+    conf: AuthConf | None
+    tokens: TokenSet
+    source: str  # "env", "keyring" or "file"
+
+
+class RefreshBlocked(StorageError):
+    code = "REFRESH_BLOCKED"
+
+
+def describe_invalid_grant(description: str, conf: AuthConf | None, server_now: float) -> str:
+    """Why the server refused the refresh token, in words a person can act on."""
+    text = description.lower()
+    said = f' (server: "{description}")' if description else ""
+    idle = (
+        conf is not None
+        and conf.last_refresh_at is not None
+        and server_now - conf.last_refresh_at > INACTIVITY_DAYS * DAY
+    )
+    if "organization admin" in text or "organisation admin" in text:
+        return f"Your session was revoked by an organization admin{said}."
+    if "inactiv" in text or (idle and ("expired" in text or "unknown" in text or not text)):
+        return f"Your session expired after {INACTIVITY_DAYS} days of inactivity{said}."
+    if "reuse" in text:
+        return (
+            "Your session was revoked because its refresh token was used twice "
+            f"(by another copy of these credentials, or a stolen one){said}."
+        )
+    return f"Your session was revoked elsewhere or is no longer valid{said}."
+
+
+class SessionManager:
+    def __init__(
+        self,
+        config_dir: Path,
+        store_for: Callable[[str | None], CredentialStore],
+        oauth: Callable[[], OAuthClient],
+        clock: ServerClock,
+        environ: Mapping[str, str],
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self.config_dir = config_dir
+        self.store_for = store_for
+        self._oauth = oauth
+        self.clock = clock
+        self.environ = environ
+        self.lock_timeout = lock_timeout
+
+    # reading -----------------------------------------------------------------------------
+    def env_override(self) -> str | None:
+        return self.environ.get("TWG_OAUTH_ACCESS_TOKEN") or None
+
+    def load_conf(self) -> AuthConf | None:
+        conf = auth_conf.load(self.config_dir)
+        if conf is not None and conf.clock_skew and not self.clock.observed:
+            self.clock.skew = conf.clock_skew
+        return conf
+
+    def _read(self) -> tuple[Credentials | None, bool]:
+        """Credentials from disk and whether auth.conf matches the secrets."""
+        conf = self.load_conf()
+        if conf is None:
+            return None, True
+        store = self.store_for(conf.store)
+        access = store.get("access_token")
+        refresh = store.get("refresh_token")
+        if not access and not refresh:
+            return None, True
+        tokens = TokenSet(
+            access_token=access or "",
+            refresh_token=refresh,
+            issued_at=conf.access_issued_at or 0.0,
+            expires_at=conf.access_expires_at,
+            scope=" ".join(conf.scopes),
+        )
+        consistent = conf.access_fp == fingerprint(access) and conf.refresh_fp == fingerprint(
+            refresh
+        )
+        return Credentials(conf, tokens, store.name), consistent
+
+    def load(self) -> Credentials | None:
+        """Current credentials (the env override first); None when not logged in."""
+        override = self.env_override()
+        if override:
+            return Credentials(None, TokenSet(override, None, 0.0, None), "env")
+        creds, consistent = self._read()
+        if not consistent:
+            # A refresh is writing right now (secrets saved, auth.conf not yet): wait
+            # for it under the lock and read again.
+            with RefreshLock(self.config_dir, self.lock_timeout):
+                creds = self._read_under_lock()
+        return creds
+
+    def _read_under_lock(self) -> Credentials | None:
+        creds, consistent = self._read()
+        if creds is not None and not consistent:
+            # A writer died between the two saves: the secrets are the newer truth, but
+            # their expiry is unknown, so treat the access token as due for refresh.
+            creds.tokens.issued_at = creds.tokens.expires_at = 0.0
+        return creds
+
+    def require(self) -> Credentials:
+        creds = self.load()
+        if creds is not None:
+            return creds
+        conf = auth_conf.load(self.config_dir)
+        if conf is not None and conf.invalid_reason:
+            raise AuthInvalid(conf.invalid_reason, LOGIN_HINT)
+        raise AuthRequired("You are not logged in.", "Run `twg login` to sign in.")
+
+    # saving ------------------------------------------------------------------------------
+    def save(self, conf: AuthConf, tokens: TokenSet, store: CredentialStore) -> None:
+        """Secrets first, then auth.conf (whose fingerprints mark the save complete)."""
+        store.set("access_token", tokens.access_token)
+        if tokens.refresh_token:
+            store.set("refresh_token", tokens.refresh_token)
+        else:
+            store.delete("refresh_token")
+        conf.store = store.name
+        conf.access_issued_at = tokens.issued_at
+        conf.access_expires_at = tokens.expires_at
+        conf.access_fp = fingerprint(tokens.access_token)
+        conf.refresh_fp = fingerprint(tokens.refresh_token)
+        conf.clock_skew = self.clock.skew
+        conf.invalid_reason = None
+        if tokens.scope:
+            conf.scopes = tokens.scope.split()
+        auth_conf.save(self.config_dir, conf)
+
+    # refreshing --------------------------------------------------------------------------
+    def ensure_fresh(self) -> Credentials:
+        """Credentials whose access token is inside the first 75% of its life."""
+        creds = self.require()
+        if creds.source == "env" or not creds.tokens.needs_refresh(self.clock.now()):
+            return creds
+        return self._refresh(lambda c: c.tokens.needs_refresh(self.clock.now()))
+
+    def refresh_after_401(self, failed_access_token: str) -> Credentials:
+        """Refresh once after the API refused ``failed_access_token``; if another
+        process already replaced it, just use the replacement."""
+        return self._refresh(lambda c: c.tokens.access_token == failed_access_token)
+
+    def force_refresh(self) -> Credentials:
+        seen = self.require()
+        return self._refresh(lambda c: c.tokens.refresh_token == seen.tokens.refresh_token)
+
+    def _refresh(self, still_needed: Callable[[Credentials], bool]) -> Credentials:
+        with RefreshLock(self.config_dir, self.lock_timeout):
+            creds = self._read_under_lock()
+            if creds is None or creds.conf is None:
+                self.require()  # raises the right "not logged in" error
+                raise AuthRequired("You are not logged in.", "Run `twg login` to sign in.")
+            if not still_needed(creds):
+                log.debug("another process already refreshed; using its tokens")
+                return creds
+            if not creds.tokens.refresh_token:
+                raise AuthInvalid(
+                    "Your access token expired and there is no refresh token.", LOGIN_HINT
+                )
+            store = self.store_for(creds.conf.store)
+            self._preflight(store)
+            sent = creds.tokens.refresh_token
+            try:
+                tokens = self._oauth().refresh(sent)
+            except OAuthErrorResponse as exc:
+                if exc.error == "invalid_grant":
+                    self._session_died(creds.conf, store, sent, exc.description)
+                raise AuthInvalid(
+                    f"The identity provider refused to refresh the session: {exc.error}"
+                    + (f" ({exc.description})" if exc.description else "")
+                    + ".",
+                    LOGIN_HINT,
+                ) from None
+            creds.conf.last_refresh_at = self.clock.now()
+            self.save(creds.conf, tokens, store)
+            return Credentials(creds.conf, tokens, store.name)
+
+    def _preflight(self, store: CredentialStore) -> None:
+        """Refuse to send a single-use refresh token whose replacement we could not save."""
+        reason = probe_writable(self.config_dir)
+        where = str(self.config_dir)
+        if reason is None:
+            reason = store.unwritable_reason()
+            where = store.describe()
+        if reason is None:
+            return
+        agent = detect_agent(self.environ)
+        message = (
+            f"Cannot refresh the session: {where} is not writable ({reason}), so the new "
+            "tokens could not be saved. Nothing was sent; your refresh token is unspent."
+        )
+        if agent:
+            remedy = (
+                f"twg seems to run inside {agent}'s sandbox. Run `twg auth refresh` from a "
+                f"normal terminal, or {agent_fix(agent)} ({self.config_dir})."
+            )
+        else:
+            remedy = (
+                f"Run `twg auth refresh` from a normal terminal, or allow writes to "
+                f"{self.config_dir}."
+            )
+        raise RefreshBlocked(message, remedy)
+
+    def _session_died(
+        self, conf: AuthConf, store: CredentialStore, sent: str, description: str
+    ) -> None:
+        reason = describe_invalid_grant(description, conf, self.clock.now())
+        # Compare-and-clear: only forget tokens that are still the ones that failed.
+        if store.get("refresh_token") == sent:
+            store.delete("access_token")
+            store.delete("refresh_token")
+            conf.access_fp = conf.refresh_fp = None
+            conf.invalid_reason = reason
+            conf.clock_skew = self.clock.skew
+            auth_conf.save(self.config_dir, conf)
+        raise AuthInvalid(reason, LOGIN_HINT)

@@ -1,0 +1,57 @@
+"""Token sets and their lifetimes, always in server time."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+# Refresh once 75% of the access token's lifetime has passed.
+REFRESH_AT_FRACTION = 0.75
+INACTIVITY_DAYS = 30
+
+
+@dataclass
+class TokenSet:
+    access_token: str
+    refresh_token: str | None
+    issued_at: float  # server time
+    expires_at: float | None  # server time; None when the server did not say
+    scope: str = ""
+    token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
+
+    @classmethod
+    def from_response(
+        cls, data: dict[str, Any], server_now: float, previous_refresh: str | None = None
+    ) -> TokenSet:
+        expires_in = data.get("expires_in")
+        expires_at = server_now + float(expires_in) if expires_in is not None else None
+        return cls(
+            access_token=str(data["access_token"]),
+            # OAuth 2.1 section 4.3.1: when no new refresh token is issued, keep the old one.
+            refresh_token=data.get("refresh_token") or previous_refresh,
+            issued_at=server_now,
+            expires_at=expires_at,
+            scope=str(data.get("scope", "")),
+            token_type=str(data.get("token_type", "Bearer")),
+        )
+
+    @property
+    def refresh_after(self) -> float | None:
+        if self.expires_at is None:
+            return None
+        return self.issued_at + (self.expires_at - self.issued_at) * REFRESH_AT_FRACTION
+
+    def needs_refresh(self, server_now: float) -> bool:
+        after = self.refresh_after
+        return after is not None and server_now >= after
+
+    def expired(self, server_now: float) -> bool:
+        return self.expires_at is not None and server_now >= self.expires_at
+
+
+def fingerprint(secret: str | None) -> str | None:
+    """A short non-reversible tag to tell tokens apart without storing them."""
+    if not secret:
+        return None
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]

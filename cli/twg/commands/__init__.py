@@ -1,0 +1,1 @@
+"""One module per command: an Options dataclass and ``run(opts, factory) -> exit code``."""

@@ -1,0 +1,123 @@
+"""twg doctor: live checks of credentials, token, site, storage and Bitbucket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from twg.auth.httpauth import TwgAuth
+from twg.auth.identity import check_bitbucket
+from twg.errors import EXIT_AUTH, EXIT_ERROR, TwgError
+from twg.factory import Factory
+
+
+@dataclass
+class Options:
+    json: bool = False
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # "ok", "fail", "skip"
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, name: str, ok: bool | None, detail: str) -> None:
+        status = "skip" if ok is None else ("ok" if ok else "fail")
+        self.checks.append(Check(name, status, detail))
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+
+def _checks(f: Factory, report: Report) -> bool:
+    """Fill the report; returns whether credentials were usable."""
+    session = f.session
+    try:
+        creds = session.load()
+    except TwgError as exc:
+        report.add("credentials", False, exc.text())
+        return False
+    if creds is None:
+        report.add("credentials", False, "not logged in: run `twg login`")
+        return False
+    report.add("credentials", True, f"present (source: {creds.source})")
+    method = "TWG_OAUTH_ACCESS_TOKEN (delegated)" if creds.source == "env" else "OAuth 2.1"
+    report.add("auth method", True, method)
+    if creds.conf is not None:
+        try:
+            store = f.store(creds.conf.store)
+            problem = store.unwritable_reason()
+            report.add(
+                "storage",
+                problem is None,
+                store.describe() + (f": not writable ({problem})" if problem else ""),
+            )
+        except TwgError as exc:
+            report.add("storage", False, exc.text())
+    auth_ok = True
+    try:
+        creds = session.ensure_fresh()
+        report.add("token", True, "access token fresh")
+    except TwgError as exc:
+        report.add("token", False, exc.text())
+        auth_ok = False
+    if auth_ok:
+        try:
+            with f.http(auth=TwgAuth(session)) as client:
+                response = client.get(f"{f.settings.api_url}/me")
+            if response.status_code == 200:
+                who = response.json().get("email", "?")
+                report.add("site", True, f"{f.settings.api_url} reachable; /me says {who}")
+            else:
+                report.add(
+                    "site", False, f"{f.settings.api_url}/me answered HTTP {response.status_code}"
+                )
+                auth_ok = response.status_code != 401
+        except TwgError as exc:
+            report.add("site", False, exc.text())
+            auth_ok = False
+        except httpx.HTTPError as exc:
+            report.add("site", False, f"{f.settings.api_url} unreachable ({type(exc).__name__})")
+    conf = creds.conf
+    token = f.environ.get("TWG_BBC_TOKEN")
+    if not token and conf is not None:
+        try:
+            token = f.store(conf.store).get("bitbucket_token")
+        except TwgError:
+            token = None
+    email = f.environ.get("TWG_BBC_EMAIL") or (conf.email if conf else None)
+    if not token:
+        report.add("bitbucket", None, "no token set (run `twg setup bitbucket`)")
+    elif not email:
+        report.add("bitbucket", False, "token set but account email unknown")
+    else:
+        ok, detail = check_bitbucket(f.plain_http, f.settings.bitbucket_url, email, token)
+        report.add("bitbucket", ok, detail)
+    return auth_ok
+
+
+def run(opts: Options, f: Factory) -> int:
+    report = Report()
+    auth_ok = _checks(f, report)
+    if opts.json:
+        data: dict[str, Any] = {"ok": report.ok, "checks": [c.to_json() for c in report.checks]}
+        f.io.out_json(data)
+    else:
+        marks = {"ok": "[ok]  ", "fail": "[FAIL]", "skip": "[skip]"}
+        for check in report.checks:
+            f.io.out(f"{marks[check.status]} {check.name}: {check.detail}")
+    if report.ok:
+        return 0
+    return EXIT_AUTH if not auth_ok else EXIT_ERROR

@@ -1,0 +1,246 @@
+"""twg login: browser (authorization code + PKCE) or device login, site choice, save."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass
+
+from twg.auth import auth_conf
+from twg.auth.auth_conf import AuthConf
+from twg.auth.browser_flow import BrowserUnavailable, browser_login
+from twg.auth.device import poll_device_token
+from twg.auth.identity import Site, fetch_me, fetch_sites
+from twg.auth.oauth_client import OAuthClient, OAuthErrorResponse
+from twg.auth.tokens import TokenSet
+from twg.commands.bitbucket_token import ask_and_save
+from twg.errors import AuthInvalid, LoginError, TwgError, UsageError
+from twg.factory import Factory
+
+
+@dataclass
+class Options:
+    force: bool = False
+    no_browser: bool = False
+    device: bool = False
+    site: str | None = None
+    json: bool = False
+
+
+def _can_open_browser(f: Factory) -> bool:
+    if f.environ.get("BROWSER"):
+        return True
+    if sys.platform.startswith("linux"):
+        # Headless Linux: webbrowser would fall back to a text browser in this terminal.
+        return bool(f.environ.get("DISPLAY") or f.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _already_logged_in(f: Factory) -> AuthConf | None:
+    """The current login if its session is alive (refreshing it if due)."""
+    try:
+        creds = f.session.load()
+        if creds is None or creds.conf is None:
+            return None
+        creds = f.session.ensure_fresh()
+    except (AuthInvalid, auth_conf.CorruptFile):
+        return None
+    return creds.conf
+
+
+def _device_login(f: Factory, client: OAuthClient, scopes: str) -> TokenSet:
+    try:
+        grant = client.device_authorize(scopes, {"audience": "api.atlassian.com"})
+    except OAuthErrorResponse as exc:
+        raise LoginError(
+            f"Device login is not available: {exc.description or exc.error}.",
+            "Use `twg login` with a browser, or `twg login --no-browser`.",
+        ) from None
+    f.io.err(f"To sign in, open {grant.verification_uri} and enter the code: {grant.user_code}")
+    if grant.verification_uri_complete:
+        f.io.err(f"Or open: {grant.verification_uri_complete}")
+    f.io.err("Waiting for approval...")
+    return poll_device_token(client, grant, f.login_timeout)
+
+
+def _choose_site(f: Factory, sites: list[Site], wanted: str | None) -> Site:
+    if wanted:
+        for site in sites:
+            if site.matches(wanted):
+                return site
+        names = ", ".join(f"{s.name} ({s.url})" for s in sites) or "none"
+        raise UsageError(f"No site matches --site {wanted!r}. Your sites: {names}.")
+    if len(sites) == 1:
+        return sites[0]
+    if not f.io.interactive:
+        names = ", ".join(f"{s.name} ({s.url})" for s in sites)
+        raise UsageError(
+            f"Your account can use several sites: {names}.",
+            "Pass --site with a site id, name or URL.",
+        )
+    f.io.err("Choose a site:")
+    for n, site in enumerate(sites, 1):
+        f.io.err(f"  {n}. {site.name}  {site.url}")
+    while True:
+        try:
+            answer = f.io.prompt_line(f"Site [1-{len(sites)}]: ")
+        except EOFError:
+            raise UsageError(
+                "No site chosen.", "Pass --site with a site id, name or URL."
+            ) from None
+        if answer.isdigit() and 1 <= int(answer) <= len(sites):
+            return sites[int(answer) - 1]
+        for site in sites:
+            if site.matches(answer):
+                return site
+
+
+def run(opts: Options, f: Factory) -> int:
+    if f.environ.get("TWG_OAUTH_ACCESS_TOKEN"):
+        raise UsageError(
+            "TWG_OAUTH_ACCESS_TOKEN is set, so twg uses that token and will not log in.",
+            "Unset TWG_OAUTH_ACCESS_TOKEN to log in with your own account.",
+        )
+    previous: AuthConf | None = None
+    if not opts.force:
+        previous = _already_logged_in(f)
+        if previous is not None:
+            who = previous.email or previous.name or previous.account_id or "your account"
+            where = f" on {previous.site_name}" if previous.site_name else ""
+            message = f"Already logged in as {who}{where}. Use `twg login --force` to log in again."
+            if opts.json:
+                f.io.out_json(
+                    {
+                        "status": "already_logged_in",
+                        "account": previous.email,
+                        "site": previous.site_name,
+                    }
+                )
+            f.io.err(message)
+            return 0
+    settings = f.settings
+    client = f.oauth()
+    scopes = list(settings.scopes)
+    use_device = opts.device
+    no_browser_here = not opts.no_browser and not _can_open_browser(f)
+    if not use_device and no_browser_here and client.metadata.device_authorization_endpoint:
+        f.io.err("No browser can be opened here: using device login instead.")
+        use_device = True
+    if use_device:
+        tokens = _device_login(f, client, " ".join(scopes))
+    else:
+
+        def show(url: str) -> None:
+            f.io.err("Opening your browser to sign in. If it does not open, visit this URL:")
+            f.io.err(url)
+
+        try:
+            tokens = browser_login(
+                client,
+                scopes,
+                None if opts.no_browser else f.open_browser,
+                show,
+                f.login_timeout,
+            )
+        except BrowserUnavailable:
+            if not client.metadata.device_authorization_endpoint:
+                raise LoginError(
+                    "No browser could be opened.", "Run `twg login --no-browser`."
+                ) from None
+            f.io.err("No browser could be opened: using device login instead.")
+            tokens = _device_login(f, client, " ".join(scopes))
+    return _finish(opts, f, tokens)
+
+
+def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
+    settings = f.settings
+    http = f.plain_http
+    unknown: list[str] = []
+    me = fetch_me(http, settings.api_url, tokens.access_token, f.clock)
+    if me is None:
+        unknown.append("your account (no /me endpoint answered)")
+    sites = fetch_sites(http, settings.api_url, tokens.access_token, f.clock)
+    site: Site | None = None
+    if sites is None:
+        unknown.append("your sites (no accessible-resources endpoint answered)")
+    elif sites:
+        try:
+            site = _choose_site(f, sites, opts.site)
+        except TwgError:
+            _revoke_quietly(f, tokens)
+            raise
+    else:
+        unknown.append("a site (the token reaches no site)")
+    old_store_name = None
+    with contextlib.suppress(TwgError):
+        old = auth_conf.load(settings.config_dir)
+        old_store_name = old.store if old else None
+    store = f.store()
+    conf = AuthConf(
+        issuer=f.metadata.issuer,
+        client_id=settings.client_id,
+        store=store.name,
+        account_id=me.get("account_id") if me else None,
+        email=me.get("email") if me else None,
+        name=me.get("name") if me else None,
+        site_id=site.id if site else None,
+        site_name=site.name if site else None,
+        site_url=site.url if site else None,
+        scopes=tokens.scope.split() if tokens.scope else list(settings.scopes),
+        last_refresh_at=tokens.issued_at,
+        logged_in_at=tokens.issued_at,
+        unknown=unknown,
+    )
+    old_refresh = None
+    if old_store_name:
+        with contextlib.suppress(TwgError):
+            old_store = f.store(old_store_name)
+            old_refresh = old_store.get("refresh_token")
+            if old_store_name != store.name:
+                # Moving stores: carry the Bitbucket token over, clear the old tokens.
+                bb = old_store.get("bitbucket_token")
+                if bb and not store.get("bitbucket_token"):
+                    store.set("bitbucket_token", bb)
+                for key in ("access_token", "refresh_token", "bitbucket_token"):
+                    old_store.delete(key)
+    f.session.save(conf, tokens, store)
+    if old_refresh and old_refresh != tokens.refresh_token:
+        _revoke_quietly(f, TokenSet("", old_refresh, 0.0, None))
+    bb_line = ask_and_save(f, store, conf.email, opts.force)
+    conf_path = auth_conf.path_in(settings.config_dir)
+    store_text = store.describe()
+    if f.store_fallback_reason:
+        store_text += f" because {f.store_fallback_reason}"
+    if opts.json:
+        f.io.out_json(
+            {
+                "status": "logged_in",
+                "account": {"id": conf.account_id, "email": conf.email, "name": conf.name},
+                "site": {"id": conf.site_id, "name": conf.site_name, "url": conf.site_url}
+                if site
+                else None,
+                "scopes": conf.scopes,
+                "config_file": str(conf_path),
+                "secret_store": store.name,
+                "unknown": unknown,
+            }
+        )
+    who = f"{conf.name} ({conf.email})" if conf.email else "an account twg could not identify"
+    f.io.err(f"Logged in as {who}.")
+    if site:
+        f.io.err(f"Site: {site.name} ({site.url})")
+    for item in unknown:
+        f.io.err(f"Could not learn {item} from this server.")
+    f.io.err(f"Credentials saved to {conf_path}")
+    f.io.err(f"Secrets stored in: {store_text}")
+    f.io.err(bb_line)
+    return 0
+
+
+def _revoke_quietly(f: Factory, tokens: TokenSet) -> None:
+    with contextlib.suppress(Exception):
+        client = f.oauth()
+        if tokens.refresh_token:
+            client.revoke(tokens.refresh_token, "refresh_token")
+        if tokens.access_token:
+            client.revoke(tokens.access_token, "access_token")

@@ -1,0 +1,159 @@
+"""Builds what commands need, lazily: settings, clock, HTTP client, credential store,
+session manager, browser opener. Tests pass fakes instead of patching globals."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from twg.iostreams import IOStreams
+from twg.settings import LOGIN_TIMEOUT, LOGIN_TIMEOUT_AUTOMATION, Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from twg.auth.credentials import CredentialStore
+    from twg.auth.discovery import ServerMetadata
+    from twg.auth.oauth_client import OAuthClient
+    from twg.auth.servertime import ServerClock
+    from twg.auth.session import SessionManager
+
+USER_AGENT = "twg-cli/0.1"
+
+
+def _open_browser(url: str) -> bool:
+    import webbrowser  # honours BROWSER
+
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False
+
+
+class Factory:
+    def __init__(
+        self,
+        io: IOStreams,
+        environ: Mapping[str, str] | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        local_now: Callable[[], float] = time.time,
+        keyring_backend: Any = None,
+        browser: Callable[[str], bool] | None = None,
+        login_timeout: float | None = None,
+    ) -> None:
+        self.io = io
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.transport = transport
+        self.local_now = local_now
+        self.keyring_backend = keyring_backend
+        self.open_browser = browser or _open_browser
+        self._login_timeout = login_timeout
+        self._stores: dict[str, CredentialStore] = {}
+        self.store_fallback_reason: str | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings.from_environ(self.environ)
+
+    @property
+    def agent(self) -> str | None:
+        from twg.auth.agents import detect_agent
+
+        return detect_agent(self.environ)
+
+    @property
+    def automation(self) -> bool:
+        from twg.auth.agents import is_ci
+
+        return is_ci(self.environ) or self.agent is not None
+
+    @property
+    def login_timeout(self) -> float:
+        if self._login_timeout is not None:
+            return self._login_timeout
+        return LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
+
+    @cached_property
+    def clock(self) -> ServerClock:
+        from twg.auth.servertime import ServerClock
+
+        return ServerClock(self.local_now)
+
+    def http(self, auth: httpx.Auth | None = None, timeout: float = 30.0) -> httpx.Client:
+        import httpx
+
+        return httpx.Client(
+            transport=self.transport,
+            auth=auth,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+        )
+
+    @cached_property
+    def plain_http(self) -> httpx.Client:
+        return self.http()
+
+    @cached_property
+    def metadata(self) -> ServerMetadata:
+        from twg.auth.discovery import atlassian_metadata, discover
+
+        if self.settings.idp_url is None:
+            return atlassian_metadata()
+        return discover(self.plain_http, self.settings.idp_url)
+
+    def oauth(self) -> OAuthClient:
+        from twg.auth.oauth_client import OAuthClient
+
+        return OAuthClient(self.plain_http, self.metadata, self.settings.client_id, self.clock)
+
+    def store(self, name: str | None = None) -> CredentialStore:
+        """The store called ``name`` ("keyring"/"file"), or the preferred one."""
+        from twg.auth.credentials import FileStore, KeyringStore, choose_store
+
+        key = name or self.settings.credential_store or "auto"
+        if key not in self._stores:
+            if key == "file":
+                store: CredentialStore = FileStore(self.settings.config_dir)
+            elif key == "keyring" and self.keyring_backend is not None:
+                store = KeyringStore(self.keyring_backend, self.settings.keyring_timeout)
+            else:
+                store, reason = choose_store(
+                    self.settings.config_dir,
+                    self.environ,
+                    preferred=None if key == "auto" else key,
+                    keyring_backend=self.keyring_backend,
+                    timeout=self.settings.keyring_timeout,
+                )
+                if key == "auto":
+                    self.store_fallback_reason = reason
+            self._stores[key] = store
+        return self._stores[key]
+
+    def all_stores(self) -> list[CredentialStore]:
+        """Every store that could hold our secrets (for logout)."""
+        from twg.auth.credentials import FileStore
+        from twg.errors import StorageError
+
+        stores: list[CredentialStore] = [FileStore(self.settings.config_dir)]
+        try:
+            keyring_store = self.store("keyring")
+        except StorageError:
+            return stores
+        return [keyring_store, *stores]
+
+    @cached_property
+    def session(self) -> SessionManager:
+        from twg.auth.session import SessionManager
+
+        return SessionManager(
+            self.settings.config_dir,
+            store_for=lambda name: self.store(name),
+            oauth=self.oauth,
+            clock=self.clock,
+            environ=self.environ,
+        )

@@ -1,0 +1,190 @@
+"""The typer app: it only fills Options and hands them to a command's ``run``.
+
+Command modules (and httpx, keyring) are imported inside the command functions, so
+``twg --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+import click
+import typer
+
+from twg.errors import EXIT_ERROR, EXIT_USAGE, TwgError
+from twg.factory import Factory
+from twg.iostreams import IOStreams
+
+app = typer.Typer(
+    name="twg",
+    help="Teamwork Graph CLI: sign in to Atlassian and call its APIs.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+auth_app = typer.Typer(help="Inspect and refresh your session.", no_args_is_help=True)
+setup_app = typer.Typer(help="Set up extra credentials.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+app.add_typer(setup_app, name="setup")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+
+
+def _factory(ctx: typer.Context) -> Factory:
+    obj = ctx.find_root().obj
+    if isinstance(obj, Factory):
+        return obj
+    return Factory(IOStreams.system())
+
+
+def _execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
+    """Run a command; turn a TwgError into its message (or JSON) and exit code."""
+    f = _factory(ctx)
+    from twg.auth.redact import configure_debug_logging
+
+    configure_debug_logging(f.settings.debug)
+    try:
+        code = module.run(opts, f)
+    except TwgError as exc:
+        if as_json:
+            f.io.out_json(exc.to_json())
+        else:
+            f.io.err(f"error: {exc.text()}")
+        code = exc.exit_code
+    raise typer.Exit(code)
+
+
+@app.command()
+def login(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Log in again even if logged in.")] = False,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
+    ] = False,
+    device: Annotated[
+        bool, typer.Option("--device", help="Sign in with a code on another device.")
+    ] = False,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Site to use: id, name or URL.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign in with your browser (OAuth 2.1 + PKCE) or a device code."""
+    from twg.commands import login as cmd
+
+    opts = cmd.Options(force=force, no_browser=no_browser, device=device, site=site)
+    opts.json = as_json
+    _execute(ctx, cmd, opts, as_json)
+
+
+@app.command()
+def logout(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Revoke your tokens at the server and remove them from this machine."""
+    from twg.commands import logout as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@app.command()
+def api(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="API path, e.g. /me")],
+    method: Annotated[str, typer.Option("-X", "--method", help="HTTP method.")] = "GET",
+    bitbucket: Annotated[
+        bool, typer.Option("--bitbucket", help="Call the Bitbucket API with your API token.")
+    ] = False,
+    data: Annotated[str | None, typer.Option("--data", help="JSON request body.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make an authenticated API call and print the JSON response."""
+    from twg.commands import api as cmd
+
+    opts = cmd.Options(path=path, method=method, bitbucket=bitbucket, data=data, json=as_json)
+    _execute(ctx, cmd, opts, as_json)
+
+
+@app.command()
+def doctor(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Check credentials, token, site, storage and Bitbucket, live."""
+    from twg.commands import doctor as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@auth_app.command("status")
+def auth_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Show who you are and where credentials are kept (no network)."""
+    from twg.commands import auth_status as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@auth_app.command("refresh")
+def auth_refresh(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Rotate even if still fresh.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Refresh the access token if it is due (or always, with --force)."""
+    from twg.commands import auth_refresh as cmd
+
+    _execute(ctx, cmd, cmd.Options(force=force, json=as_json), as_json)
+
+
+@setup_app.command("bitbucket")
+def setup_bitbucket(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Replace a saved token.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Save a Bitbucket API token (asked for with a hidden prompt)."""
+    from twg.commands import setup_bitbucket as cmd
+
+    _execute(ctx, cmd, cmd.Options(force=force, json=as_json), as_json)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    io: IOStreams | None = None,
+    environ: Mapping[str, str] | None = None,
+    **factory_kwargs: Any,
+) -> int:
+    """Run twg with injected streams and environment; returns the exit code."""
+    io = io or IOStreams.system()
+    factory = Factory(io, environ, **factory_kwargs)
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="twg", obj=factory, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show(file=io.stderr)  # to the injected stream, not the real one
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show(file=io.stderr)
+        return exc.exit_code
+    except click.Abort:
+        io.err("Aborted.")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        io.err("Interrupted.")
+        return 130
+    except Exception as exc:  # a bug: say so briefly, never dump request data
+        io.err(f"internal error: {type(exc).__name__}. Run with TWG_DEBUG=1 for details.")
+        if factory.environ.get("TWG_DEBUG"):
+            import traceback
+
+            from twg.auth.redact import redact
+
+            io.err(redact(traceback.format_exc()))
+        return EXIT_ERROR
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console script entry point."""
+    sys.exit(main())

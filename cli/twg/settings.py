@@ -1,0 +1,67 @@
+"""Settings from an injected environment mapping (never read os.environ elsewhere)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ATLASSIAN_API = "https://api.atlassian.com"
+BITBUCKET_API = "https://api.bitbucket.org"
+DEFAULT_CLIENT_ID = "twg-cli"
+DEFAULT_SCOPES = (
+    "read:me",
+    "read:account",
+    "read:jira-work",
+    "read:jira-user",
+    "write:jira-work",
+    "read:confluence-content.all",
+    "write:confluence-content",
+    "offline_access",
+)
+LOGIN_TIMEOUT = 300.0
+LOGIN_TIMEOUT_AUTOMATION = 120.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_dir: Path
+    idp_url: str | None
+    api_url: str
+    bitbucket_url: str
+    client_id: str
+    scopes: tuple[str, ...]
+    credential_store: str | None
+    keyring_timeout: float
+    debug: bool
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        scopes = tuple(environ.get("TWG_SCOPES", "").replace(",", " ").split()) or DEFAULT_SCOPES
+        if "offline_access" not in scopes:
+            scopes = (*scopes, "offline_access")  # without it there is no refresh token
+        idp = environ.get("TWG_IDP_URL") or None
+        return cls(
+            config_dir=config_dir(environ),
+            idp_url=idp.rstrip("/") if idp else None,
+            api_url=(environ.get("TWG_API_URL") or ATLASSIAN_API).rstrip("/"),
+            bitbucket_url=(environ.get("TWG_BITBUCKET_URL") or BITBUCKET_API).rstrip("/"),
+            client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
+            scopes=scopes,
+            credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
+            keyring_timeout=float(environ.get("TWG_KEYRING_TIMEOUT") or 5.0),
+            debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
+        )
+
+
+def config_dir(environ: Mapping[str, str]) -> Path:
+    explicit = environ.get("TWG_CONFIG_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    if sys.platform == "win32":
+        base = environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / "twg"
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return Path(home) / ".config" / "twg"
