@@ -51,6 +51,7 @@ class Factory:
         self.local_now = local_now
         self.keyring_backend = keyring_backend
         self.open_browser = browser or _open_browser
+        self.browser_injected = browser is not None
         self._login_timeout = login_timeout
         self._stores: dict[str, CredentialStore] = {}
         self.store_fallback_reason: str | None = None

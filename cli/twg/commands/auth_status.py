@@ -34,7 +34,7 @@ def status(f: Factory) -> dict[str, Any]:
     now = f.clock.now()
     data: dict[str, Any] = {"logged_in": False, "config_dir": str(f.settings.config_dir)}
     if override:
-        data.update(logged_in=True, token_source="env", auth_method="TWG_OAUTH_ACCESS_TOKEN")
+        data.update(logged_in=True, token_source="env", auth_method="TWG_OAUTH_ACCESS_TOKEN")  # noqa: S106
         data["bitbucket_token"] = _bitbucket(f, conf.store if conf else None)
         return data
     if conf is None:

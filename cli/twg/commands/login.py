@@ -28,7 +28,7 @@ class Options:
 
 
 def _can_open_browser(f: Factory) -> bool:
-    if f.environ.get("BROWSER"):
+    if f.browser_injected or f.environ.get("BROWSER"):
         return True
     if sys.platform.startswith("linux"):
         # Headless Linux: webbrowser would fall back to a text browser in this terminal.
