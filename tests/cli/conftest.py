@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,7 @@ def twg(fake: FakeIdP, base_env: dict[str, str]) -> Runner:
         login_timeout: float = 5.0,
         stdin: str = "",
         keyring_backend: Any = None,
+        local_shift: float = 0.0,
     ) -> Result:
         environ = dict(base_env)
         for key, value in (env or {}).items():
@@ -81,6 +83,7 @@ def twg(fake: FakeIdP, base_env: dict[str, str]) -> Runner:
             browser=browser or fake.browser(),
             login_timeout=login_timeout,
             keyring_backend=keyring_backend,
+            local_now=lambda: time.time() + local_shift,
         )
         return Result(code, io.output(), io.errors(), io.hidden_prompts)  # type: ignore[attr-defined]
 

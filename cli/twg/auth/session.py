@@ -182,6 +182,8 @@ class SessionManager:
         return self._refresh(lambda c: c.tokens.refresh_token == seen.tokens.refresh_token)
 
     def _refresh(self, still_needed: Callable[[Credentials], bool]) -> Credentials:
+        # A read-only config dir cannot even hold the lock file: say why, send nothing.
+        self._preflight(None)
         with RefreshLock(self.config_dir, self.lock_timeout):
             creds = self._read_under_lock()
             if creds is None or creds.conf is None:
@@ -212,11 +214,11 @@ class SessionManager:
             self.save(creds.conf, tokens, store)
             return Credentials(creds.conf, tokens, store.name)
 
-    def _preflight(self, store: CredentialStore) -> None:
+    def _preflight(self, store: CredentialStore | None) -> None:
         """Refuse to send a single-use refresh token whose replacement we could not save."""
         reason = probe_writable(self.config_dir)
         where = str(self.config_dir)
-        if reason is None:
+        if reason is None and store is not None:
             reason = store.unwritable_reason()
             where = store.describe()
         if reason is None:
