@@ -10,8 +10,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-import click
 import typer
+
+# typer 0.29 vendors click: its exceptions are not the top-level click package's.
+from typer._click import exceptions as click_exc
 
 from twg.errors import EXIT_ERROR, EXIT_USAGE, TwgError
 from twg.factory import Factory
@@ -159,15 +161,15 @@ def main(
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="twg", obj=factory, standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.UsageError as exc:
+    except click_exc.UsageError as exc:
         exc.show(file=io.stderr)  # to the injected stream, not the real one
         return EXIT_USAGE
-    except click.ClickException as exc:
+    except click_exc.ClickException as exc:
         exc.show(file=io.stderr)
         return exc.exit_code
-    except click.Abort:
+    except typer.Abort:
         io.err("Aborted.")
         return EXIT_ERROR
     except KeyboardInterrupt:
