@@ -175,7 +175,7 @@ class FileStore:
         return probe_writable(self.path.parent)
 
 
-def _unusable_reason(backend: Any) -> str | None:
+def _unusable_reason(backend: Any, explicit: bool = False) -> str | None:
     """Why an auto-selected backend is not one we should trust with secrets."""
     module = type(backend).__module__
     name = type(backend).__name__
@@ -183,7 +183,7 @@ def _unusable_reason(backend: Any) -> str | None:
         return "no system keyring is available"
     if module.startswith("keyring.backends.chainer") and not getattr(backend, "backends", None):
         return "no system keyring is available"
-    if module.startswith("keyrings.alt"):
+    if module.startswith("keyrings.alt") and not explicit:
         # keyrings.alt is picked silently when installed: base64 files or a backend that
         # prompts for a password. Only use it when asked for by name.
         return f"only the fallback backend {name} is available"
@@ -202,10 +202,11 @@ def load_keyring_backend(environ: Mapping[str, str], timeout: float) -> tuple[An
 
         explicit = environ.get("PYTHON_KEYRING_BACKEND")
         if explicit:
-            return keyring.core.load_keyring(explicit), None
+            backend = keyring.core.load_keyring(explicit)
+            return backend, _unusable_reason(backend, explicit=True)
         configured = keyring.core.load_config()
         if configured is not None:
-            return configured, None
+            return configured, _unusable_reason(configured, explicit=True)
         backend = keyring.get_keyring()
         return backend, _unusable_reason(backend)
 
