@@ -12,7 +12,8 @@ ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE}
 
 # Empty: install from the package index. Otherwise a directory in the build context
-# holding wheels for twg and all its dependencies (pip wheel -w wheelhouse .).
+# holding wheels for all dependencies and the build backend
+# (pip wheel -w wheelhouse . hatchling); twg itself is always built from this source.
 ARG WHEELHOUSE=""
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,7 +28,7 @@ COPY . /src
 RUN set -eu; \
     python3 -m venv /opt/twg; \
     if [ -n "$WHEELHOUSE" ]; then \
-        /opt/twg/bin/pip install --no-cache-dir --no-index --find-links "/src/$WHEELHOUSE" twg; \
+        /opt/twg/bin/pip install --no-cache-dir --no-index --find-links "/src/$WHEELHOUSE" /src; \
     else \
         /opt/twg/bin/pip install --no-cache-dir /src; \
     fi; \
