@@ -95,7 +95,13 @@ def stack() -> Iterator[Stack]:
             compose.start()
         except subprocess.CalledProcessError as exc:
             detail = (exc.stderr or b"").decode(errors="replace")[-3000:]
-            pytest.fail(f"docker compose up failed:\n{detail}")
+            hint = ""
+            if not os.environ.get("TWG_DOCKER_BASE_IMAGE"):
+                hint = (
+                    "\nWithout registry/index access, build offline: set TWG_DOCKER_BASE_IMAGE"
+                    " and TWG_DOCKER_WHEELHOUSE (README 'Offline Docker'; .ci/run does)."
+                )
+            pytest.fail(f"docker compose up failed:\n{detail}{hint}")
         host, port = compose.get_service_host_and_port("mock-idp", 8080)
         # Only loopback: the network rule for tests, and how compose.yaml publishes it.
         assert host in ("127.0.0.1", "localhost"), host
