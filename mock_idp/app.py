@@ -12,6 +12,7 @@ from mock_idp.clock import MockClock
 from mock_idp.errors import install_error_handlers
 from mock_idp.faults import FaultMiddleware
 from mock_idp.idp import MockIdP
+from mock_idp.oauth.server import MockAuthorizationServer
 from mock_idp.settings import Settings
 from mock_idp.store import MemoryStore, open_store
 
@@ -55,6 +56,7 @@ def create_app(
         openapi_url="/_mock/openapi.json",
     )
     app.state.idp = idp
+    app.state.oauth = MockAuthorizationServer(idp)
     install_error_handlers(app)
     for module in (oauth_routes, pages, resources, admin_api, bitbucket, control):
         app.include_router(module.router)

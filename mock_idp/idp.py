@@ -21,6 +21,9 @@ class MockIdP:
     settings: Settings
     store: MemoryStore
     clock: MockClock = field(default_factory=MockClock)
+    # Sign-in/consent flows in progress, by unguessable id (not persisted: a restart
+    # simply asks the person to start again).
+    interactions: dict[str, dict[str, object]] = field(default_factory=dict)
     audit: AuditLog = field(init=False)
     sessions: Sessions = field(init=False)
 

@@ -92,6 +92,7 @@ class Sessions:
         refresh_token: str | None,
         *,
         previous: RefreshToken | None = None,
+        scope: str | None = None,
     ) -> None:
         """Record tokens that a grant just issued for ``family``.
 
@@ -106,7 +107,8 @@ class Sessions:
                 family_id=family.id,
                 client_id=family.client_id,
                 account_id=family.account_id,
-                scope=family.scope,
+                # A refresh may ask for less than the session holds (RFC 6749 section 6).
+                scope=scope or family.scope,
                 issued_at=now,
                 expires_at=now + self.settings.access_token_ttl,
             )
@@ -195,6 +197,20 @@ class Sessions:
             self._reject(token_hash, "inactive", family=family.id)
             days = round(self.settings.refresh_idle_ttl / DAY)
             raise InvalidGrant(f"Refresh token expired after {days} days of inactivity.")
+        return token, family
+
+    def peek_refresh(self, raw: str) -> tuple[RefreshToken, TokenFamily] | None:
+        """The refresh token and family if ``raw`` is usable now, without side effects
+        (for introspection: looking must not count as reuse)."""
+        now = self.clock.now()
+        token = self.store.get(RefreshToken, digest(raw))
+        family = self.store.get(TokenFamily, token.family_id) if token else None
+        if token is None or family is None or family.revoked_at is not None:
+            return None
+        if token.revoked_at is not None or token.rotated_at is not None:
+            return None
+        if now >= token.idle_expires_at or now >= family.absolute_expires_at:
+            return None
         return token, family
 
     def check_access(self, raw: str) -> ValidAccess | None:
