@@ -1,0 +1,159 @@
+"""A robot person for headless runs: ``twg-mock-idp browser [--user] [--deny] [--site] URL``.
+
+It opens an /authorize or /device URL of the mock, signs in, picks the site, accepts (or
+denies) and, for a browser login, follows the final redirect to the client's loopback
+``redirect_uri`` so that the waiting CLI receives its callback. Python's ``webbrowser``
+runs it through ``BROWSER="twg-mock-idp browser --user alice@example.com %s"`` and waits
+for it to exit, which it does once the callback has answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_STEPS = 20
+
+
+class RobotError(Exception):
+    """The flow could not be completed; the message says where and why."""
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, str] = field(default_factory=dict)
+    text_inputs: list[str] = field(default_factory=list)
+    radios: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # name: (value, label)
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _PageParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self.result: str | None = None
+        self.error: str | None = None
+        self._label_radio: tuple[str, str] | None = None
+        self._in_error = False
+        self._error_text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
+        elif tag == "p" and a.get("id") == "result":
+            self.result = a.get("data-result")
+        elif a.get("id") == "error":
+            self._in_error = True
+        elif self.forms and tag == "input" and a.get("name"):
+            form, name, kind = self.forms[-1], a["name"], a.get("type", "text")
+            if kind == "radio":
+                form.radios.setdefault(name, []).append((a.get("value", ""), ""))
+                self._label_radio = (name, a.get("value", ""))
+            elif kind in ("text", "email"):
+                form.text_inputs.append(name)
+                form.fields[name] = a.get("value", "")
+            else:
+                form.fields[name] = a.get("value", "")
+        elif self.forms and tag == "button" and a.get("name"):
+            self.forms[-1].buttons.append((a["name"], a.get("value", "")))
+
+    def handle_data(self, data: str) -> None:
+        if self._in_error:
+            self._error_text.append(data)
+        if self._label_radio and data.strip():
+            name, value = self._label_radio
+            options = self.forms[-1].radios[name]
+            options[-1] = (value, options[-1][1] + data.strip() + " ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._label_radio = None
+        if self._in_error and tag == "p":
+            self._in_error = False
+            self.error = "".join(self._error_text).strip()
+
+
+@dataclass
+class Robot:
+    user: str = "alice@example.com"
+    deny: bool = False
+    site: str | None = None
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
+    log: list[str] = field(default_factory=list)
+
+    def run(self, url: str) -> str:
+        """Complete the flow that ``url`` starts; returns a one-line summary."""
+        origin = _origin(url)
+        response = self.client.get(url)
+        for _ in range(MAX_STEPS):
+            if response.is_redirect:
+                target = urljoin(str(response.url), response.headers["location"])
+                if _origin(target) != origin:
+                    return self._deliver_callback(target)
+                response = self.client.get(target)
+                continue
+            parsed = _PageParser()
+            parsed.feed(response.text)
+            if parsed.result is not None:
+                return f"device login {parsed.result} as {self.user}"
+            if response.status_code >= 400 or not parsed.forms:
+                why = parsed.error or f"HTTP {response.status_code} with nothing to submit"
+                raise RobotError(f"the mock refused at {urlsplit(str(response.url)).path}: {why}")
+            form = self._fill(parsed.forms)
+            target = urljoin(str(response.url), form.action)
+            response = self.client.request(form.method.upper(), target, data=form.fields)
+        raise RobotError("too many steps: the flow never finished")
+
+    def _fill(self, forms: list[Form]) -> Form:
+        typed = next((f for f in forms if "email" in f.text_inputs), None)
+        if typed is not None:
+            typed.fields["email"] = self.user
+            self.log.append(f"signed in as {self.user}")
+            return typed
+        form = forms[0]
+        if "user_code" in form.text_inputs and not form.fields.get("user_code"):
+            raise RobotError("the device page wants a user code: pass verification_uri_complete")
+        for name, options in form.radios.items():
+            form.fields[name] = self._choose(options)
+        decisions = {value for name, value in form.buttons if name == "decision"}
+        if decisions:
+            choice = "deny" if self.deny else "accept"
+            if choice not in decisions:
+                raise RobotError(f"no {choice} button on the consent page")
+            form.fields["decision"] = choice
+            self.log.append("denied" if self.deny else "accepted")
+        return form
+
+    def _choose(self, options: list[tuple[str, str]]) -> str:
+        if self.site is None:
+            value, label = options[0]
+        else:
+            wanted = self.site.lower()
+            match = [(v, lab) for v, lab in options if wanted == v.lower() or wanted in lab.lower()]
+            if not match:
+                known = ", ".join(lab.strip() for _, lab in options)
+                raise RobotError(f"no site matches {self.site!r} (offered: {known})")
+            value, label = match[0]
+        self.log.append(f"chose {label.strip() or value}")
+        return value
+
+    def _deliver_callback(self, target: str) -> str:
+        host = urlsplit(target).hostname or ""
+        if host not in LOOPBACK:
+            raise RobotError(f"refusing to follow a redirect to a non-loopback host: {host}")
+        query = parse_qs(urlsplit(target).query)
+        answer = self.client.get(target)
+        outcome = query.get("error", ["code"])[0]
+        return f"{', '.join(self.log)}; callback got {outcome}, answered HTTP {answer.status_code}"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port
