@@ -65,9 +65,46 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def login_sessions(base_url: str, count: int) -> list[str]:
-    from mock_idp.browser import obtain_refresh_token
+    """Log in ``count`` sessions through /authorize (robot person) and the code grant."""
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlencode, urlsplit
 
-    return [obtain_refresh_token(base_url, user="alice@example.com") for _ in range(count)]
+    from mock_idp.browser import Robot
+
+    redirect_uri = "http://127.0.0.1:1/callback"  # never reached: the code is read off
+    tokens = []
+    with httpx.Client(base_url=base_url) as client:
+        for _ in range(count):
+            verifier = secrets.token_urlsafe(48)
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            query = {
+                "response_type": "code",
+                "client_id": CLIENT_ID,
+                "redirect_uri": redirect_uri,
+                "scope": "read:me read:jira-work offline_access",
+                "state": secrets.token_hex(8),
+                "code_challenge": challenge.rstrip(b"=").decode(),
+                "code_challenge_method": "S256",
+            }
+            callback = Robot(client=client).final_redirect(
+                f"{base_url}/authorize?{urlencode(query)}"
+            )
+            code = parse_qs(urlsplit(callback).query)["code"][0]
+            answer = client.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "client_id": CLIENT_ID,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": verifier,
+                },
+            )
+            answer.raise_for_status()
+            tokens.append(answer.json()["refresh_token"])
+    return tokens
 
 
 async def refresh_loop(

@@ -90,19 +90,33 @@ class Robot:
 
     def run(self, url: str) -> str:
         """Complete the flow that ``url`` starts; returns a one-line summary."""
+        target, result = self._walk(url)
+        if target is None:
+            return f"device login {result} as {self.user}"
+        return self._deliver_callback(target)
+
+    def final_redirect(self, url: str) -> str:
+        """Complete a browser login up to (not including) the client's redirect URI."""
+        target, _ = self._walk(url)
+        if target is None:
+            raise RobotError("this flow ends on a page, not with a redirect to the client")
+        return target
+
+    def _walk(self, url: str) -> tuple[str | None, str | None]:
+        """Drive the pages; returns (off-site redirect target, None) or (None, device result)."""
         origin = _origin(url)
         response = self.client.get(url)
         for _ in range(MAX_STEPS):
             if response.is_redirect:
                 target = urljoin(str(response.url), response.headers["location"])
                 if _origin(target) != origin:
-                    return self._deliver_callback(target)
+                    return target, None
                 response = self.client.get(target)
                 continue
             parsed = _PageParser()
             parsed.feed(response.text)
             if parsed.result is not None:
-                return f"device login {parsed.result} as {self.user}"
+                return None, parsed.result
             if response.status_code >= 400 or not parsed.forms:
                 why = parsed.error or f"HTTP {response.status_code} with nothing to submit"
                 raise RobotError(f"the mock refused at {urlsplit(str(response.url)).path}: {why}")

@@ -1,0 +1,92 @@
+"""Start-up cost of the twg CLI, as a ratio to a bare ``python -c pass``.
+
+Targets: ``twg --help`` at most 8x, ``twg auth status --json`` (logged in, file store, no
+network) at most 15x. Also reports ``python -c "import typer"`` to show typer's own share.
+Run: .venv/bin/python benchmarks/cli_startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+TWG = str(Path(PY).with_name("twg"))
+
+
+def median_wall(cmd: list[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        )
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def logged_in_config(root: Path) -> dict[str, str]:
+    """A config dir that looks logged in (file store), so status needs no network."""
+    config = root / "twg"
+    config.mkdir(mode=0o700)
+    now = time.time()
+    (config / "credentials").write_text(
+        json.dumps({"access_token": "bench-access", "refresh_token": "bench-refresh"})
+    )
+    import hashlib
+
+    def fp(s: str) -> str:
+        return hashlib.sha256(s.encode()).hexdigest()[:12]
+
+    (config / "auth.conf").write_text(
+        json.dumps(
+            {
+                "issuer": "http://127.0.0.1:9",
+                "client_id": "twg-cli",
+                "store": "file",
+                "email": "bench@example.com",
+                "scopes": ["read:me"],
+                "access_issued_at": now,
+                "access_expires_at": now + 8 * 3600,
+                "access_fp": fp("bench-access"),
+                "refresh_fp": fp("bench-refresh"),
+            }
+        )
+    )
+    env = dict(os.environ)
+    env.update(
+        TWG_CONFIG_DIR=str(config),
+        TWG_CREDENTIAL_STORE="file",
+        TWG_IDP_URL="http://127.0.0.1:9",
+        HOME=str(root),
+    )
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = logged_in_config(Path(tmp))
+        base = median_wall([PY, "-c", "pass"], env, args.runs)
+        typer_only = median_wall([PY, "-c", "import typer"], env, args.runs)
+        helps = median_wall([TWG, "--help"], env, args.runs)
+        status = median_wall([TWG, "auth", "status", "--json"], env, args.runs)
+    print(f"python -c pass            {base * 1000:7.1f} ms   1.0x")
+    print(f"python -c 'import typer'  {typer_only * 1000:7.1f} ms  {typer_only / base:4.1f}x")
+    print(f"twg --help                {helps * 1000:7.1f} ms  {helps / base:4.1f}x  (target <= 8x)")
+    print(
+        f"twg auth status --json    {status * 1000:7.1f} ms  {status / base:4.1f}x  (target <= 15x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
