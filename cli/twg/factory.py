@@ -76,6 +76,8 @@ class Factory:
     def login_timeout(self) -> float:
         if self._login_timeout is not None:
             return self._login_timeout
+        if self.environ.get("TWG_LOGIN_TIMEOUT"):
+            return float(self.environ["TWG_LOGIN_TIMEOUT"])
         return LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
 
     @cached_property

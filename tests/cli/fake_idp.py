@@ -55,6 +55,8 @@ class FakeIdP:
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     revoked_tokens: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    issuer: str = ISSUER
+    issued: list[str] = field(default_factory=list)  # every token ever issued
 
     # test helpers -------------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
@@ -75,7 +77,7 @@ class FakeIdP:
             query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
             self.last_authorize = query
             params: dict[str, str] = {"state": state if state is not None else query["state"]}
-            params["iss"] = iss if iss is not None else ISSUER
+            params["iss"] = iss if iss is not None else self.issuer
             if deny:
                 params["error"] = "access_denied"
             else:
@@ -102,6 +104,7 @@ class FakeIdP:
     def _issue(self, family_id: str) -> dict[str, Any]:
         access = "at-" + secrets.token_urlsafe(20)
         refresh = "rt-" + secrets.token_urlsafe(20)
+        self.issued += [access, refresh]
         self.access[access] = (family_id, self.now + self.access_ttl)
         self.refresh[refresh] = {"family": family_id, "used": False, "last": self.now}
         return {
@@ -127,31 +130,41 @@ class FakeIdP:
         url = request.url
         form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
         self.requests.append((request.method, url.path, form))
-        base = f"{url.scheme}://{url.host}"
-        if base == ISSUER:
+        self._last_query = {k: v[0] for k, v in parse_qs(url.query.decode()).items()}
+        oauth_prefixes = ("/.well-known/", "/oauth/token", "/oauth/revoke", "/oauth/device")
+        if url.path == "/authorize" or (
+            url.path.startswith(oauth_prefixes) and url.path != "/oauth/token/accessible-resources"
+        ):
             return self._oauth(url.path, form)
-        if base == API:
-            return self._api(request)
-        if base == BB and url.path == "/2.0/user":
+        if url.path == "/2.0/user":
             header = request.headers.get("authorization", "")
             email, _, token = base64.b64decode(header.split(" ", 1)[1]).decode().partition(":")
             if self.bitbucket_tokens.get(email) == token:
                 return self._reply(200, {"display_name": "Alice", "username": "alice"})
             return self._reply(401, {"type": "error", "error": {"message": "Bad token"}})
-        return self._reply(404, {"error": "not_found"})
+        return self._api(request)
 
     def _oauth(self, path: str, form: dict[str, str]) -> httpx.Response:
+        issuer = self.issuer
+        if path == "/authorize":
+            # A consenting user: issue a code and redirect to the loopback callback.
+            query = self._last_query
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = query
+            params = {"code": code, "state": query["state"], "iss": issuer}
+            location = f"{query['redirect_uri']}?{urlencode(params)}"
+            return httpx.Response(302, headers={"Location": location})
         if path == "/.well-known/oauth-authorization-server":
             meta = {
-                "issuer": ISSUER,
-                "authorization_endpoint": f"{ISSUER}/authorize",
-                "token_endpoint": f"{ISSUER}/oauth/token",
-                "revocation_endpoint": f"{ISSUER}/oauth/revoke",
+                "issuer": issuer,
+                "authorization_endpoint": f"{issuer}/authorize",
+                "token_endpoint": f"{issuer}/oauth/token",
+                "revocation_endpoint": f"{issuer}/oauth/revoke",
                 "authorization_response_iss_parameter_supported": self.iss_supported,
                 "code_challenge_methods_supported": ["S256"],
             }
             if self.device_supported:
-                meta["device_authorization_endpoint"] = f"{ISSUER}/oauth/device/code"
+                meta["device_authorization_endpoint"] = f"{issuer}/oauth/device/code"
             return self._reply(200, meta)
         if path == "/oauth/token":
             return self._token(form)
@@ -170,8 +183,8 @@ class FakeIdP:
                 {
                     "device_code": code,
                     "user_code": "WDJB-MJHT",
-                    "verification_uri": f"{ISSUER}/device",
-                    "verification_uri_complete": f"{ISSUER}/device?user_code=WDJB-MJHT",
+                    "verification_uri": f"{issuer}/device",
+                    "verification_uri_complete": f"{issuer}/device?user_code=WDJB-MJHT",
                     "expires_in": 600,
                     "interval": 1,
                 },
@@ -264,3 +277,39 @@ class FakeIdP:
                 "body": json.loads(request.content or b"null"),
             },
         )
+
+
+def serve_over_socket(fake: FakeIdP):
+    """Serve ``fake`` over a real loopback socket (for subprocess tests): returns the
+    server, whose ``url`` is the issuer, API and Bitbucket URL at once."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _any(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = httpx.Request(
+                self.command, f"{fake.issuer}{self.path}", headers=dict(self.headers), content=body
+            )
+            response = fake.handle(request)
+            payload = response.content
+            # send_response_only: no Date of our own, the fake's clock sets it.
+            self.send_response_only(response.status_code)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-length", "transfer-encoding"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _any
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    fake.issuer = f"http://127.0.0.1:{server.server_address[1]}"
+    server.url = fake.issuer  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

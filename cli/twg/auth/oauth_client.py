@@ -13,21 +13,12 @@ from typing import Any
 import httpx
 
 from twg.auth.discovery import ServerMetadata
+from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.servertime import ServerClock
 from twg.auth.tokens import TokenSet
 from twg.errors import NetworkError
 
 log = logging.getLogger("twg.oauth")
-
-
-class OAuthErrorResponse(Exception):
-    """An RFC 6749 section 5.2 error answer."""
-
-    def __init__(self, error: str, description: str, status: int) -> None:
-        super().__init__(f"{error}: {description}" if description else error)
-        self.error = error
-        self.description = description
-        self.status = status
 
 
 @dataclass(frozen=True)

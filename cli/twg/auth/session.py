@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twg.auth import auth_conf
 from twg.auth.agents import agent_fix, detect_agent
@@ -24,10 +25,13 @@ from twg.auth.atomic import probe_writable
 from twg.auth.auth_conf import AuthConf
 from twg.auth.credentials import CredentialStore
 from twg.auth.lock import RefreshLock
-from twg.auth.oauth_client import OAuthClient, OAuthErrorResponse
+from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.servertime import ServerClock
 from twg.auth.tokens import INACTIVITY_DAYS, TokenSet, fingerprint
 from twg.errors import AuthInvalid, AuthRequired, StorageError
+
+if TYPE_CHECKING:
+    from twg.auth.oauth_client import OAuthClient
 
 log = logging.getLogger("twg.session")
 LOGIN_HINT = "Run `twg login` to sign in again."
