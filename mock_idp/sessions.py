@@ -295,23 +295,25 @@ class Sessions:
     ) -> int:
         """Revoke live sessions in ``org_id`` (of one account, or everyone's)."""
         count = 0
-        for family in self.store.all(TokenFamily):
-            if family.revoked_at is not None or family.org_id != org_id:
-                continue
-            if account_id is not None and family.account_id != account_id:
-                continue
-            count += self.revoke_family(family, reason)
+        for family in self.live_sessions(account_id):
+            if family.org_id == org_id:
+                count += self.revoke_family(family, reason)
         return count
 
     def live_sessions(self, account_id: str | None = None) -> list[TokenFamily]:
+        """Sessions that can still be used: not revoked and not expired (idle or absolute)."""
         now = self.clock.now()
-        return [
-            f
-            for f in self.store.all(TokenFamily)
-            if f.revoked_at is None
-            and now < f.absolute_expires_at
-            and (account_id is None or f.account_id == account_id)
-        ]
+        live = []
+        for family in self.store.all(TokenFamily):
+            if family.revoked_at is not None or now >= family.absolute_expires_at:
+                continue
+            if account_id is not None and family.account_id != account_id:
+                continue
+            current = self.store.get(RefreshToken, family.current_refresh_hash or "")
+            if current is not None and now >= current.idle_expires_at:
+                continue
+            live.append(family)
+        return live
 
     def _reject(self, token_hash: str, why: str, **details: object) -> None:
         self.audit.record(
