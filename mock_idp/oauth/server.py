@@ -106,6 +106,12 @@ class MockAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             self.idp.store.put(device)
         sessions.save_tokens(family, access, refresh)
 
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> Response:
+        # Atlassian answers invalid_grant with 403; the mock's setting decides (RFC: 400).
+        if error.error == "invalid_grant":
+            error.status_code = self.idp.settings.invalid_grant_status
+        return self.handle_response(*error(self.get_error_uri(request, error)))
+
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None
 
