@@ -149,6 +149,12 @@ class Factory:
             return stores
         return [keyring_store, *stores]
 
+    def close(self) -> None:
+        """Close the shared HTTP client if one was built (no socket left open)."""
+        client = self.__dict__.pop("plain_http", None)
+        if client is not None:
+            client.close()
+
     @cached_property
     def session(self) -> SessionManager:
         from twg.auth.session import SessionManager

@@ -184,6 +184,8 @@ def main(
 
             io.err(redact(traceback.format_exc()))
         return EXIT_ERROR
+    finally:
+        factory.close()
     return result if isinstance(result, int) else 0
 
 

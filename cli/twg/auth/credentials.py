@@ -118,7 +118,7 @@ class FileStore:
         self.path = config_dir / FILE_NAME
 
     def describe(self) -> str:
-        return f"file {self.path} (mode 0600; no usable system keyring)"
+        return f"file {self.path} (mode 0600)"
 
     def _load(self) -> dict[str, str]:
         try:

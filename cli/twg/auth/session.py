@@ -28,7 +28,7 @@ from twg.auth.lock import RefreshLock
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.servertime import ServerClock
 from twg.auth.tokens import INACTIVITY_DAYS, TokenSet, fingerprint
-from twg.errors import AuthInvalid, AuthRequired, StorageError
+from twg.errors import AuthInvalid, AuthRequired, KeyringTimeout, StorageError
 
 if TYPE_CHECKING:
     from twg.auth.oauth_client import OAuthClient
@@ -106,7 +106,8 @@ class SessionManager:
         access = store.get("access_token")
         refresh = store.get("refresh_token")
         if not access and not refresh:
-            return None, True
+            # Missing secrets while auth.conf names them: a writer may be mid-save.
+            return None, conf.access_fp is None and conf.refresh_fp is None
         tokens = TokenSet(
             access_token=access or "",
             refresh_token=refresh,
@@ -124,7 +125,16 @@ class SessionManager:
         override = self.env_override()
         if override:
             return Credentials(None, TokenSet(override, None, 0.0, None), "env")
-        creds, consistent = self._read()
+        try:
+            creds, consistent = self._read()
+        except KeyringTimeout:
+            raise
+        except auth_conf.CorruptFile:
+            raise
+        except StorageError:
+            # Some keyring backends rewrite their file in place: a read racing a
+            # refresh can fail. Read again under the lock, when no one is writing.
+            creds, consistent = None, False
         if not consistent:
             # A refresh is writing right now (secrets saved, auth.conf not yet): wait
             # for it under the lock and read again.
@@ -150,8 +160,14 @@ class SessionManager:
         raise AuthRequired("You are not logged in.", "Run `twg login` to sign in.")
 
     # saving ------------------------------------------------------------------------------
+    def save_locked(self, conf: AuthConf, tokens: TokenSet, store: CredentialStore) -> None:
+        """``save`` under the RefreshLock (for login, which runs outside a refresh)."""
+        with RefreshLock(self.config_dir, self.lock_timeout):
+            self.save(conf, tokens, store)
+
     def save(self, conf: AuthConf, tokens: TokenSet, store: CredentialStore) -> None:
-        """Secrets first, then auth.conf (whose fingerprints mark the save complete)."""
+        """Secrets first, then auth.conf (whose fingerprints mark the save complete).
+        Callers hold the RefreshLock, so readers that see a mix wait and read again."""
         store.set("access_token", tokens.access_token)
         if tokens.refresh_token:
             store.set("refresh_token", tokens.refresh_token)

@@ -203,7 +203,7 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
                     store.set("bitbucket_token", bb)
                 for key in ("access_token", "refresh_token", "bitbucket_token"):
                     old_store.delete(key)
-    f.session.save(conf, tokens, store)
+    f.session.save_locked(conf, tokens, store)
     if old_refresh and old_refresh != tokens.refresh_token:
         _revoke_quietly(f, TokenSet("", old_refresh, 0.0, None))
     bb_line = ask_and_save(f, store, conf.email, opts.force)
