@@ -1,0 +1,213 @@
+"""The refresh_token grant over a real socket: rotation on every use (OAuth 2.1 section
+4.3.1), reuse detection revoking the family (RFC 9700 section 4.14.2) and its grace window,
+scope narrowing (RFC 6749 section 6), idle and absolute expiry by the mock clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_idp.settings import DAY, HOUR
+from tests.mock_idp.helpers import events
+from tests.mock_idp.oauth_flow import browser_login, refresh
+
+
+@pytest.fixture
+def http(mock_server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def tokens(http: httpx.Client) -> dict[str, Any]:
+    return browser_login(http)
+
+
+def active(http: httpx.Client, token: str) -> bool:
+    answer = http.post("/oauth/introspect", data={"token": token, "client_id": "twg-cli"})
+    return bool(answer.json()["active"])
+
+
+def test_refresh_rotates_both_tokens(http: httpx.Client, tokens: dict[str, Any]) -> None:
+    response = refresh(http, tokens["refresh_token"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["refresh_token"] != tokens["refresh_token"]
+    assert body["access_token"] != tokens["access_token"]
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 8 * HOUR
+    assert body["scope"] == tokens["scope"]
+    assert response.headers["cache-control"] == "no-store"
+    # The new pair works; the chain goes on.
+    assert refresh(http, body["refresh_token"]).status_code == 200
+
+
+def test_refresh_accepts_a_json_body(http: httpx.Client, tokens: dict[str, Any]) -> None:
+    response = http.post(
+        "/oauth/token",
+        json={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": "twg-cli",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["refresh_token"]
+
+
+def test_reusing_a_rotated_token_revokes_the_whole_family(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    newer = refresh(http, tokens["refresh_token"]).json()
+    idp.clock.advance(1)
+    reuse = refresh(http, tokens["refresh_token"])
+    assert reuse.status_code == 400
+    assert reuse.json()["error"] == "invalid_grant"
+    assert "reuse detected" in reuse.json()["error_description"]
+    # The legitimate newest token is dead too, and so is its access token.
+    after = refresh(http, newer["refresh_token"])
+    assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
+    assert not active(http, newer["access_token"])
+    assert events(idp, "refresh.reuse_detected")
+    assert events(idp, "family.revoked")[-1]["reason"] == "reuse_detected"
+
+
+def test_reuse_within_the_grace_window_is_allowed(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    idp.settings.refresh_reuse_grace = 600
+    newer = refresh(http, tokens["refresh_token"]).json()
+    idp.clock.advance(300)
+    again = refresh(http, tokens["refresh_token"])
+    assert again.status_code == 200, again.text
+    assert refresh(http, newer["refresh_token"]).status_code == 200
+    assert events(idp, "refresh.reuse_within_grace")
+    assert not events(idp, "family.revoked")
+
+
+def test_reuse_after_the_grace_window_revokes(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    idp.settings.refresh_reuse_grace = 600
+    refresh(http, tokens["refresh_token"])
+    idp.clock.advance(601)
+    reuse = refresh(http, tokens["refresh_token"])
+    assert reuse.status_code == 400
+    assert "reuse detected" in reuse.json()["error_description"]
+
+
+def test_narrower_scope_on_refresh_is_granted(http: httpx.Client, tokens: dict[str, Any]) -> None:
+    response = refresh(http, tokens["refresh_token"], scope="read:me read:jira-work")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["scope"] == "read:me read:jira-work"
+    introspected = http.post(
+        "/oauth/introspect", data={"token": body["access_token"], "client_id": "twg-cli"}
+    ).json()
+    assert introspected["scope"] == "read:me read:jira-work"
+
+
+def test_wider_scope_on_refresh_is_invalid_scope(
+    http: httpx.Client, tokens: dict[str, Any]
+) -> None:
+    response = refresh(http, tokens["refresh_token"], scope="read:me delete:jira-work")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+    # A refused request did not consume the token.
+    assert refresh(http, tokens["refresh_token"]).status_code == 200
+
+
+def test_thirty_days_of_inactivity_expires_the_refresh_token(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    idp.clock.advance(31 * DAY)
+    response = refresh(http, tokens["refresh_token"])
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "Refresh token expired after 30 days of inactivity.",
+    }
+
+
+def test_using_the_session_every_few_weeks_keeps_it_alive(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    token = tokens["refresh_token"]
+    for _ in range(3):
+        idp.clock.advance(29 * DAY)
+        response = refresh(http, token)
+        assert response.status_code == 200, response.text
+        token = response.json()["refresh_token"]
+
+
+def test_absolute_lifetime_ends_the_session_even_when_used(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    token = tokens["refresh_token"]
+    for _ in range(13):  # 13 x 28 days = 364 days, always within the idle limit
+        idp.clock.advance(28 * DAY)
+        token = refresh(http, token).json()["refresh_token"]
+    idp.clock.advance(2 * DAY)
+    response = refresh(http, token)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert "maximum lifetime" in response.json()["error_description"]
+
+
+def test_invalid_grant_status_403_setting(http: httpx.Client, tokens: dict[str, Any], idp) -> None:
+    idp.settings.invalid_grant_status = 403
+    idp.clock.advance(31 * DAY)
+    response = refresh(http, tokens["refresh_token"])
+    assert response.status_code == 403
+    assert response.json()["error"] == "invalid_grant"
+    assert response.json()["error_description"].endswith("30 days of inactivity.")
+
+
+def test_access_token_expires_after_eight_hours(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    assert active(http, tokens["access_token"])
+    idp.clock.advance(8 * HOUR - 60)
+    assert active(http, tokens["access_token"])
+    idp.clock.advance(61)
+    assert not active(http, tokens["access_token"])
+    # The refresh token outlives it.
+    assert refresh(http, tokens["refresh_token"]).status_code == 200
+
+
+def test_access_token_lifetime_follows_the_setting(http: httpx.Client, idp) -> None:
+    idp.settings.access_token_ttl = 120
+    body = browser_login(http)
+    assert body["expires_in"] == 120
+    idp.clock.advance(121)
+    assert not active(http, body["access_token"])
+
+
+def test_unknown_refresh_token_is_invalid_grant(http: httpx.Client) -> None:
+    response = refresh(http, "no-such-token")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_refresh_token_of_another_client_is_refused(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    from mock_idp.seed import apply_seed
+
+    apply_seed(
+        idp.store,
+        {"clients": [{"client_id": "other-cli", "redirect_uris": ["http://127.0.0.1/callback"]}]},
+        idp.clock.now(),
+    )
+    response = refresh(http, tokens["refresh_token"], client_id="other-cli")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+    assert refresh(http, tokens["refresh_token"]).status_code == 200
+
+
+def test_a_session_without_offline_access_has_nothing_to_refresh(http: httpx.Client) -> None:
+    body = browser_login(http, scope="read:me read:jira-work")
+    assert "refresh_token" not in body
