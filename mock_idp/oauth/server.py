@@ -65,8 +65,11 @@ class MockAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         scopes = (scope or "").split()
         if scope:
             token["scope"] = scope
-        # A refresh token only for sessions that asked for offline access.
-        if include_refresh_token and "offline_access" in scopes:
+        # A refresh token only for sessions that asked for offline access. A refresh
+        # always rotates it, even when a narrower scope leaves offline_access out: the
+        # session keeps its original grant (RFC 6749 section 6).
+        offline = grant_type == "refresh_token" or "offline_access" in scopes
+        if include_refresh_token and offline:
             token["refresh_token"] = new_secret(32)
         return token
 

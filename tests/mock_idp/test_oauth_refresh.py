@@ -1,0 +1,190 @@
+"""The refresh_token grant: rotation on every use, reuse detection across the family
+(OAuth 2.1 section 4.3.1), the grace window, idle and absolute expiry, narrower scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_idp.seed import CLI_CLIENT_ID
+from tests.mock_idp.helpers import events
+from tests.mock_idp.oauth_flow import browser_login, refresh
+
+DAY = 86400
+
+
+@pytest.fixture
+def web(idp_app) -> Iterator[TestClient]:
+    with TestClient(idp_app, follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def tokens(web: TestClient) -> dict[str, str]:
+    return browser_login(web)
+
+
+def test_refresh_rotates_both_tokens(web, idp, tokens) -> None:
+    answer = refresh(web, tokens["refresh_token"])
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["refresh_token"] != tokens["refresh_token"]
+    assert body["access_token"] != tokens["access_token"]
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == idp.settings.access_token_ttl
+    assert body["scope"] == tokens["scope"]
+    assert answer.headers["cache-control"] == "no-store"
+    # The new pair works; the next refresh rotates again.
+    assert idp.sessions.check_access(body["access_token"]) is not None
+    assert refresh(web, body["refresh_token"]).status_code == 200
+
+
+def test_refresh_accepts_a_json_body(web, tokens) -> None:
+    answer = web.post(
+        "/oauth/token",
+        json={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLI_CLIENT_ID,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_reusing_a_rotated_token_revokes_the_whole_family(web, idp, tokens) -> None:
+    newer = refresh(web, tokens["refresh_token"]).json()
+    reuse = refresh(web, tokens["refresh_token"])
+    assert reuse.status_code == 400
+    assert reuse.json() == {
+        "error": "invalid_grant",
+        "error_description": "Refresh token reuse detected; the session was revoked.",
+    }
+    assert events(idp, "refresh.reuse_detected")
+    # The legitimate holder's newer tokens die too.
+    assert refresh(web, newer["refresh_token"]).status_code == 400
+    assert idp.sessions.check_access(newer["access_token"]) is None
+
+
+def test_reuse_within_the_grace_window_is_allowed(web, idp, tokens) -> None:
+    idp.settings.refresh_reuse_grace = 600
+    newer = refresh(web, tokens["refresh_token"]).json()
+    idp.clock.advance(300)
+    again = refresh(web, tokens["refresh_token"])
+    assert again.status_code == 200, again.text
+    assert events(idp, "refresh.reuse_within_grace")
+    assert not events(idp, "family.revoked")
+    # The newest token is untouched by the tolerated reuse.
+    assert refresh(web, newer["refresh_token"]).status_code == 200
+
+
+def test_reuse_after_the_grace_window_revokes(web, idp, tokens) -> None:
+    idp.settings.refresh_reuse_grace = 600
+    refresh(web, tokens["refresh_token"])
+    idp.clock.advance(601)
+    answer = refresh(web, tokens["refresh_token"])
+    assert answer.status_code == 400
+    assert "reuse detected" in answer.json()["error_description"]
+
+
+def test_thirty_days_of_inactivity_kills_the_refresh_token(web, idp, tokens) -> None:
+    idp.clock.advance(31 * DAY)
+    answer = refresh(web, tokens["refresh_token"])
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": "invalid_grant",
+        "error_description": "Refresh token expired after 30 days of inactivity.",
+    }
+
+
+def test_using_the_token_within_30_days_keeps_the_session_alive(web, idp, tokens) -> None:
+    current = tokens["refresh_token"]
+    for _ in range(3):
+        idp.clock.advance(29 * DAY)
+        answer = refresh(web, current)
+        assert answer.status_code == 200, answer.text
+        current = answer.json()["refresh_token"]
+
+
+def test_expired_refresh_uses_the_configured_invalid_grant_status(web, idp, tokens) -> None:
+    idp.settings.invalid_grant_status = 403
+    idp.clock.advance(31 * DAY)
+    answer = refresh(web, tokens["refresh_token"])
+    assert answer.status_code == 403
+    assert answer.json()["error"] == "invalid_grant"
+
+
+def test_access_token_expires_on_the_mock_clock(web, idp, tokens) -> None:
+    idp.clock.advance(idp.settings.access_token_ttl + 1)
+    assert idp.sessions.check_access(tokens["access_token"]) is None
+    assert refresh(web, tokens["refresh_token"]).status_code == 200
+
+
+def test_a_narrower_scope_on_refresh_is_granted(web, idp, tokens) -> None:
+    answer = refresh(web, tokens["refresh_token"], scope="read:me read:jira-work offline_access")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["scope"] == "read:me read:jira-work offline_access"
+    access = idp.sessions.check_access(body["access_token"])
+    assert access is not None
+    assert "write:jira-work" not in access.token.scope.split()
+
+
+def test_a_narrower_scope_without_offline_access_still_rotates_the_refresh_token(
+    web, tokens
+) -> None:
+    answer = refresh(web, tokens["refresh_token"], scope="read:me")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scope"] == "read:me"
+    follow_up = refresh(web, answer.json()["refresh_token"])
+    assert follow_up.status_code == 200, follow_up.text
+    assert "offline_access" in follow_up.json()["scope"].split()
+
+
+def test_a_wider_scope_on_refresh_is_invalid_scope(web, tokens) -> None:
+    answer = refresh(web, tokens["refresh_token"], scope="read:me delete:jira-work")
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_scope"
+
+
+def test_unknown_refresh_token_is_invalid_grant_with_a_reason(web) -> None:
+    answer = refresh(web, "not-a-real-token")
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": "invalid_grant",
+        "error_description": "Unknown or invalid refresh token.",
+    }
+
+
+def test_missing_refresh_token_is_invalid_request(web) -> None:
+    answer = web.post(
+        "/oauth/token", data={"grant_type": "refresh_token", "client_id": CLI_CLIENT_ID}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+
+
+def test_revoked_session_explains_itself_on_refresh(web, idp, tokens) -> None:
+    family = idp.sessions.check_access(tokens["access_token"]).family
+    idp.sessions.revoke_family(family, "org_admin")
+    answer = refresh(web, tokens["refresh_token"])
+    assert answer.json()["error_description"] == "Session revoked by an organization admin."
+
+
+def test_concurrent_refreshes_of_one_token_cannot_both_succeed(mock_server, idp) -> None:
+    import concurrent.futures
+
+    import httpx
+
+    with httpx.Client(base_url=mock_server.url, follow_redirects=False) as client:
+        tokens = browser_login(client)
+
+        def one(_: int) -> int:
+            with httpx.Client(base_url=mock_server.url) as c:
+                return refresh(c, tokens["refresh_token"]).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(one, range(8)))
+    assert codes.count(200) == 1
+    assert codes.count(400) == 7
