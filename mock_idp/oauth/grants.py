@@ -147,7 +147,9 @@ class DeviceCodeGrant(_DeviceCodeGrant):  # type: ignore[misc]
         idp = self.server.idp
         record = idp.store.get(DeviceCode, digest(device_code))
         if record is None:
-            return None
+            # RFC 6749 section 5.2: an invalid grant is invalid_grant (authlib says
+            # invalid_request).
+            raise invalid_grant(self.server, "Unknown or invalid device code.")
         if record.status == "used":
             raise invalid_grant(self.server, "Device code was already used.")
         return DeviceModel(record, idp.clock)
