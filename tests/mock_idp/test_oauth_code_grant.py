@@ -45,7 +45,8 @@ def test_code_exchange_returns_bearer_tokens_with_the_granted_scope(http: httpx.
         "write:jira-work",
         "offline_access",
     }
-    assert body["access_token"] and body["refresh_token"]
+    assert body["access_token"]
+    assert body["refresh_token"]
     assert body["access_token"] != body["refresh_token"]
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["content-type"].startswith("application/json")
@@ -68,7 +69,7 @@ def test_wrong_code_verifier_is_invalid_grant(http: httpx.Client, idp) -> None:
 
 
 def test_missing_code_verifier_is_refused(http: httpx.Client) -> None:
-    code, pkce = code_for(http)
+    code, _pkce = code_for(http)
     response = http.post(
         "/oauth/token",
         data={
@@ -102,7 +103,8 @@ def test_a_code_works_once_and_a_replay_revokes_the_family_of_its_first_use(
     assert introspected == {"active": False}
     replayed = events(idp, "code.replayed")
     revoked = events(idp, "family.revoked")
-    assert len(replayed) == 1 and len(revoked) == 1
+    assert len(replayed) == 1
+    assert len(revoked) == 1
     assert revoked[0]["reason"] == "code_replay"
     assert replayed[0]["family"] == revoked[0]["family"]
 

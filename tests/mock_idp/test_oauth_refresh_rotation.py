@@ -69,7 +69,8 @@ def test_reusing_a_rotated_token_revokes_the_whole_family(
     assert "reuse detected" in reuse.json()["error_description"]
     # The legitimate newest token is dead too, and so is its access token.
     after = refresh(http, newer["refresh_token"])
-    assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
+    assert after.status_code == 400
+    assert after.json()["error"] == "invalid_grant"
     assert not active(http, newer["access_token"])
     assert events(idp, "refresh.reuse_detected")
     assert events(idp, "family.revoked")[-1]["reason"] == "reuse_detected"
