@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -90,8 +91,17 @@ async def token_endpoint(request: Request) -> Response:
     return _as_response(server.create_token_response(oauth_req))
 
 
-async def revocation_endpoint(request: Request) -> Response:
-    """RFC 7009. Unknown or foreign tokens still get 200 (section 2.2)."""
+@dataclass
+class ClientCall:
+    """A request to a client-authenticated endpoint, read and authenticated."""
+
+    params: dict[str, str]
+    client: ClientModel
+    server: MockAuthorizationServer
+
+
+async def _client_call(request: Request, endpoint: str) -> ClientCall | Response:
+    """Read the parameters and authenticate the client, or the error response to send."""
     try:
         params = await read_params(request)
     except BadBody as exc:
@@ -99,39 +109,46 @@ async def revocation_endpoint(request: Request) -> Response:
     server = _oauth(request)
     try:
         client = server.authenticate_endpoint_client(
-            oauth_request("POST", str(request.url), request.headers, params), "revocation"
+            oauth_request("POST", str(request.url), request.headers, params), endpoint
         )
     except OAuth2Error as exc:
         return _error(exc)
-    token = params.get("token")
+    return ClientCall(params, client, server)
+
+
+async def _token_call(request: Request, endpoint: str) -> tuple[ClientCall, str] | Response:
+    """As _client_call, for endpoints that act on the ``token`` parameter."""
+    call = await _client_call(request, endpoint)
+    if isinstance(call, Response):
+        return call
+    token = call.params.get("token")
     if not token:
         return error_response("invalid_request", "Missing 'token'.")
-    server.idp.sessions.revoke(token, client.get_client_id())
+    return call, token
+
+
+async def revocation_endpoint(request: Request) -> Response:
+    """RFC 7009. Unknown or foreign tokens still get 200 (section 2.2)."""
+    found = await _token_call(request, "revocation")
+    if isinstance(found, Response):
+        return found
+    call, token = found
+    call.server.idp.sessions.revoke(token, call.client.get_client_id())
     return Response(status_code=200, headers=NO_STORE)
 
 
 async def introspection_endpoint(request: Request) -> Response:
     """RFC 7662. Activity is decided by the mock's clock and the revocation state."""
-    try:
-        params = await read_params(request)
-    except BadBody as exc:
-        return error_response("invalid_request", str(exc))
-    server = _oauth(request)
-    try:
-        client = server.authenticate_endpoint_client(
-            oauth_request("POST", str(request.url), request.headers, params), "introspection"
-        )
-    except OAuth2Error as exc:
-        return _error(exc)
-    token = params.get("token")
-    if not token:
-        return error_response("invalid_request", "Missing 'token'.")
-    idp = server.idp
-    answer = _introspect(idp, request, token, client)
+    found = await _token_call(request, "introspection")
+    if isinstance(found, Response):
+        return found
+    call, token = found
+    idp = call.server.idp
+    answer = _introspect(idp, request, token, call.client)
     idp.audit.record(
         "token.introspected",
         fp=fingerprint(token),
-        client_id=client.get_client_id(),
+        client_id=call.client.get_client_id(),
         active=answer["active"],
         token_type=answer.get("token_type"),
     )
@@ -171,17 +188,10 @@ def _introspect(idp: MockIdP, request: Request, token: str, client: ClientModel)
 
 async def device_authorization_endpoint(request: Request) -> Response:
     """RFC 8628 section 3.1-3.2."""
-    try:
-        params = await read_params(request)
-    except BadBody as exc:
-        return error_response("invalid_request", str(exc))
-    server = _oauth(request)
-    try:
-        client = server.authenticate_endpoint_client(
-            oauth_request("POST", str(request.url), request.headers, params), "device"
-        )
-    except OAuth2Error as exc:
-        return _error(exc)
+    call = await _client_call(request, "device")
+    if isinstance(call, Response):
+        return call
+    client, params, server = call.client, call.params, call.server
     if not client.check_grant_type(DEVICE_GRANT):
         return error_response("unauthorized_client", "The client may not use the device grant.")
     idp = server.idp
