@@ -68,11 +68,21 @@ def _see_other(path: str, tx: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{urlencode({'tx': tx})}", status_code=303)
 
 
-async def _form(request: Request) -> dict[str, str] | None:
+async def _form(request: Request) -> dict[str, str]:
     try:
         return await read_params(request)
     except BadBody:
-        return None
+        return {}
+
+
+async def _posted(
+    request: Request,
+) -> tuple[MockIdP, dict[str, str], str, dict[str, Any] | None]:
+    """A submitted step: the form, its interaction id and the flow it continues (if any)."""
+    idp = _idp(request)
+    form = await _form(request)
+    tx = form.get("tx", "")
+    return idp, form, tx, _interaction(idp, tx)
 
 
 # /authorize -------------------------------------------------------------------------------
@@ -149,10 +159,7 @@ def _login_form(idp: MockIdP, tx: str, flow: dict[str, Any], error: str = "") ->
 
 @router.post("/authorize/login")
 async def login_submit(request: Request) -> Response:
-    idp = _idp(request)
-    form = await _form(request) or {}
-    tx = form.get("tx", "")
-    flow = _interaction(idp, tx)
+    idp, form, tx, flow = await _posted(request)
     if flow is None:
         return _lost()
     email = form.get("email", "").strip().lower()
@@ -208,10 +215,7 @@ async def site_page(request: Request, tx: str = "") -> Response:
 
 @router.post("/authorize/site")
 async def site_submit(request: Request) -> Response:
-    idp = _idp(request)
-    form = await _form(request) or {}
-    tx = form.get("tx", "")
-    flow = _interaction(idp, tx)
+    idp, form, tx, flow = await _posted(request)
     user = idp.store.get(User, flow.get("account_id", "")) if flow else None
     if flow is None or user is None:
         return _lost()
@@ -265,10 +269,7 @@ async def consent_page(request: Request, tx: str = "") -> Response:
 
 @router.post("/authorize/consent")
 async def consent_submit(request: Request) -> Response:
-    idp = _idp(request)
-    form = await _form(request) or {}
-    tx = form.get("tx", "")
-    flow = _interaction(idp, tx)
+    idp, form, tx, flow = await _posted(request)
     granted = _granted(idp, flow) if flow else None
     if flow is None or granted is None:
         return _lost()
@@ -330,7 +331,7 @@ def normalize_user_code(raw: str) -> str:
 @router.post("/device")
 async def device_submit(request: Request) -> Response:
     idp = _idp(request)
-    form = await _form(request) or {}
+    form = await _form(request)
     code = normalize_user_code(form.get("user_code", ""))
     now = idp.clock.now()
     record = next(
