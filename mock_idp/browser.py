@@ -88,6 +88,12 @@ class Robot:
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
     log: list[str] = field(default_factory=list)
 
+    def __enter__(self) -> Robot:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.client.close()
+
     def run(self, url: str) -> str:
         """Complete the flow that ``url`` starts; returns a one-line summary."""
         target, result = self._walk(url)

@@ -59,7 +59,8 @@ def _browse(args: argparse.Namespace) -> int:
     from mock_idp.browser import Robot, RobotError
 
     try:
-        summary = Robot(user=args.user, deny=args.deny, site=args.site).run(args.url)
+        with Robot(user=args.user, deny=args.deny, site=args.site) as robot:
+            summary = robot.run(args.url)
     except (RobotError, httpx.HTTPError) as exc:
         print(f"twg-mock-idp browser: {exc}", file=sys.stderr)
         return 1
