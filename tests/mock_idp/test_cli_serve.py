@@ -1,0 +1,119 @@
+"""``twg-mock-idp serve`` as a real subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.mock_idp.loopback import MOCK_IDP, ServeProcess, free_port
+from tests.mock_idp.oauth_flow import Pkce, authorize, authorize_params, redeem, refresh
+
+
+def login(base: str) -> dict[str, str]:
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as client:
+        pkce = Pkce.new()
+        code = authorize(client, authorize_params(pkce))["code"]
+        response = redeem(client, code, pkce)
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+def test_serve_prints_its_url_and_answers_metadata() -> None:
+    with ServeProcess() as server:
+        assert server.first_line.startswith(f"twg mock IdP serving on {server.url}")
+        meta = httpx.get(server.url + "/.well-known/oauth-authorization-server").json()
+        assert meta["issuer"] == server.url
+        assert meta["token_endpoint"] == server.url + "/oauth/token"
+        # uvicorn's own Server and Date headers are off; the mock sets Date itself.
+        headers = httpx.get(server.url + "/.well-known/openid-configuration").headers
+        assert "server" not in headers
+        assert len(headers.get_list("date")) == 1
+
+
+def test_serve_shuts_down_gracefully_on_sigterm() -> None:
+    with ServeProcess() as server:
+        code = server.stop()
+        # uvicorn shuts down, then re-raises the signal it caught (the Unix convention).
+        assert code in (0, -15)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(server.url + "/.well-known/oauth-authorization-server", timeout=2)
+
+
+def test_sqlite_state_keeps_sessions_across_a_restart(tmp_path: Path) -> None:
+    state = f"sqlite:{tmp_path / 'mock.sqlite'}"
+    with ServeProcess("--state", state) as first:
+        tokens = login(first.url)
+    with ServeProcess("--state", state) as second, httpx.Client(base_url=second.url) as client:
+        response = refresh(client, tokens["refresh_token"])
+        assert response.status_code == 200, response.text
+        # Rotation state survived too: the first token is now a reused one.
+        reuse = refresh(client, tokens["refresh_token"])
+        assert reuse.status_code == 400
+    assert "state: sqlite:" in second.first_line
+
+
+def test_memory_state_forgets_sessions_on_restart() -> None:
+    with ServeProcess() as first:
+        tokens = login(first.url)
+    with ServeProcess() as second, httpx.Client(base_url=second.url, timeout=10) as client:
+        response = refresh(client, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+
+
+def test_config_file_settings_are_applied(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text("access_token_ttl = 77\ninvalid_grant_status = 403\n", encoding="utf-8")
+    with ServeProcess("--config", str(config)) as server:
+        tokens = login(server.url)
+        assert tokens["expires_in"] == 77
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            assert refresh(client, "unknown").status_code == 403
+
+
+def run_serve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MOCK_IDP, "serve", "--port", str(free_port()), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ},
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--config", "/nonexistent/mock.toml"), "cannot read config file"),
+        (("--state", "bogus:thing"), ""),
+    ],
+)
+def test_bad_serve_options_fail_with_a_message_not_a_traceback(
+    args: tuple[str, ...], message: str
+) -> None:
+    result = run_serve(*args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert result.stderr.strip()
+
+
+def test_unknown_setting_in_the_config_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text("no_such_knob = 1\n", encoding="utf-8")
+    result = run_serve("--config", str(config))
+    assert result.returncode == 2
+    assert "no_such_knob" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_both_commands() -> None:
+    result = subprocess.run([MOCK_IDP, "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "serve" in result.stdout
+    assert "browser" in result.stdout
