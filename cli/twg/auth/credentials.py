@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from twg.auth.atomic import atomic_write, move_aside, probe_writable
+from twg.auth.auth_conf import CorruptFile
 from twg.errors import KeyringTimeout, StorageError
 
 SERVICE = "twg"
@@ -133,10 +134,9 @@ class FileStore:
                 raise ValueError("not an object")
         except ValueError:
             moved = move_aside(self.path)
-            raise StorageError(
+            raise CorruptFile(
                 f"{self.path} was corrupt; it was moved aside to {moved.name}.",
                 "Run `twg login` to sign in again.",
-                code="CORRUPT_CONFIG",
             ) from None
         return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
 

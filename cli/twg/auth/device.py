@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from twg.auth.oauth_client import DeviceAuthorization, OAuthClient, OAuthErrorResponse
+from twg.auth.oauth_client import DeviceAuthorization, OAuthClient
+from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.tokens import TokenSet
 from twg.errors import LoginError, LoginTimeout
 

@@ -61,7 +61,7 @@ def _www_authenticate_reason(response: httpx.Response) -> str:
     header = response.headers.get("www-authenticate", "")
     marker = 'error_description="'
     if marker in header:
-        return header.split(marker, 1)[1].split('"', 1)[0]
+        return str(header.split(marker, 1)[1].split('"', 1)[0])
     return _server_reason(response)
 
 

@@ -11,7 +11,8 @@ from twg.auth.auth_conf import AuthConf
 from twg.auth.browser_flow import BrowserUnavailable, browser_login
 from twg.auth.device import poll_device_token
 from twg.auth.identity import Site, fetch_me, fetch_sites
-from twg.auth.oauth_client import OAuthClient, OAuthErrorResponse
+from twg.auth.oauth_client import OAuthClient
+from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.tokens import TokenSet
 from twg.commands.bitbucket_token import ask_and_save
 from twg.errors import AuthInvalid, LoginError, TwgError, UsageError

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass
 
 from twg.auth import auth_conf
-from twg.auth.oauth_client import OAuthErrorResponse
+from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.session import Credentials
 from twg.errors import TwgError
 from twg.factory import Factory
