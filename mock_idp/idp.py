@@ -24,6 +24,8 @@ class MockIdP:
     # Sign-in/consent flows in progress, by unguessable id (not persisted: a restart
     # simply asks the person to start again).
     interactions: dict[str, dict[str, object]] = field(default_factory=dict)
+    # The OpenID Connect signing key, made on first use (see oidc.signing_key).
+    signing_key: object | None = None
     audit: AuditLog = field(init=False)
     sessions: Sessions = field(init=False)
 

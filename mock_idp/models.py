@@ -17,7 +17,15 @@ CATEGORY_SCOPES: dict[str, tuple[str, ...]] = {
     WRITE: ("write:jira-work", "manage:jira-project", "write:confluence-content"),
     DELETE: ("delete:jira-work",),
 }
-IDENTITY_SCOPES: tuple[str, ...] = ("read:me", "read:account", "offline_access")
+IDENTITY_SCOPES: tuple[str, ...] = (
+    "read:me",
+    "read:account",
+    "offline_access",
+    # OpenID Connect, for third-party relying parties that test against the mock.
+    "openid",
+    "profile",
+    "email",
+)
 
 
 def category_of(scope: str) -> str | None:
@@ -104,6 +112,7 @@ class AuthCode:
     used: bool = False
     # Tokens issued for this code, so that a replayed code can revoke them (OAuth 2.1 4.1.3).
     family_id: str | None = None
+    nonce: str | None = None  # OpenID Connect: echoed in the id_token
 
 
 @dataclass(slots=True)

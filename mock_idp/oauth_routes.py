@@ -22,6 +22,7 @@ from mock_idp.idp import MockIdP
 from mock_idp.models import Client, DeviceCode, User
 from mock_idp.oauth.adapters import ClientModel
 from mock_idp.oauth.server import MockAuthorizationServer, OAuth2Error, oauth_request
+from mock_idp.oidc import discovery_fields
 from mock_idp.secrets_util import digest, fingerprint, new_secret
 from mock_idp.seed import DEVICE_GRANT
 
@@ -88,6 +89,7 @@ async def token_endpoint(request: Request) -> Response:
         return error_response("invalid_request", str(exc))
     server = _oauth(request)
     oauth_req = oauth_request("POST", str(request.url), request.headers, params)
+    oauth_req.issuer = server.idp.issuer(request)  # for an OpenID Connect id_token
     return _as_response(server.create_token_response(oauth_req))
 
 
@@ -262,6 +264,7 @@ def metadata(request: Request) -> JSONResponse:
             "scopes_supported": scopes,
             "authorization_response_iss_parameter_supported": True,
             "service_documentation": f"{issuer}/_mock/docs",
+            **discovery_fields(issuer),
         }
     )
 

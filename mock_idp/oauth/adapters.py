@@ -150,6 +150,7 @@ class FormRequest(OAuth2Request):  # type: ignore[misc]
     ) -> None:
         super().__init__(method, uri, headers=headers)
         self.payload = BasicOAuth2Payload(dict(data))
+        self.issuer: str | None = None
         self._form = data
         self._args = args if args is not None else data
 

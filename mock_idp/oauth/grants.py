@@ -71,6 +71,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             code_challenge_method=data.get("code_challenge_method", "S256"),
             issued_at=now,
             expires_at=now + idp.settings.auth_code_ttl,
+            nonce=data.get("nonce"),
         )
         idp.store.put(record)
         idp.audit.record(

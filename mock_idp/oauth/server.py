@@ -15,6 +15,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
+from mock_idp import oidc
 from mock_idp.idp import MockIdP
 from mock_idp.models import Client, DeviceCode, TokenFamily, User
 from mock_idp.oauth.adapters import ClientModel, Consent, FormRequest, MockJsonRequest
@@ -82,6 +83,7 @@ class MockAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             sessions.save_tokens(
                 previous.family, access, refresh, previous=previous.token, scope=token.get("scope")
             )
+            self._add_id_token(token, request, previous.family.account_id, None)
             return
         client_id = request.client.get_client_id()
         if grant_type == "authorization_code":
@@ -95,6 +97,7 @@ class MockAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             )
             code.family_id = family.id
             self.idp.store.put(code)
+            nonce = code.nonce
         else:
             device: DeviceCode = request.credential.record
             consent: Consent = request.user
@@ -107,13 +110,32 @@ class MockAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             )
             device.status = "used"
             self.idp.store.put(device)
+            nonce = None
         sessions.save_tokens(family, access, refresh)
+        self._add_id_token(token, request, family.account_id, nonce)
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> Response:
         # Atlassian answers invalid_grant with 403; the mock's setting decides (RFC: 400).
         if error.error == "invalid_grant":
             error.status_code = self.idp.settings.invalid_grant_status
         return self.handle_response(*error(self.get_error_uri(request, error)))
+
+    def _add_id_token(
+        self, token: dict[str, Any], request: Any, account_id: str, nonce: str | None
+    ) -> None:
+        """OpenID Connect Core 3.1.3.3: an id_token when ``openid`` was granted."""
+        if "openid" not in token.get("scope", "").split() or not request.issuer:
+            return
+        user = self.idp.store.get(User, account_id)
+        if user is not None:
+            token["id_token"] = oidc.id_token(
+                self.idp,
+                issuer=request.issuer,
+                user=user,
+                client_id=request.client.get_client_id(),
+                access_token=token["access_token"],
+                nonce=nonce,
+            )
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None
