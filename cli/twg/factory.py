@@ -89,12 +89,19 @@ class Factory:
     def http(self, auth: httpx.Auth | None = None, timeout: float = 30.0) -> httpx.Client:
         import httpx
 
+        clock = self.clock
+
+        def record_server_time(response: httpx.Response) -> None:
+            # Expiry maths uses server time: every IdP/API response updates the skew.
+            clock.observe_date_header(response.headers.get("date"))
+
         return httpx.Client(
             transport=self.transport,
             auth=auth,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
+            event_hooks={"response": [record_server_time]},
         )
 
     @cached_property

@@ -299,3 +299,27 @@ def test_32_concurrent_twg_processes_cause_exactly_one_rotation(twg_mock, idp, m
     assert [(r.returncode, r.stderr) for r in results if r.returncode != 0] == []
     assert {json.loads(r.stdout)["email"] for r in results} == {"alice@example.com"}
     assert rotations(idp) == 1
+
+
+def test_auth_refresh_judges_freshness_by_the_mock_clock(twg_mock, idp):
+    assert twg_mock("login").code == 0
+    fresh = twg_mock("auth", "refresh")
+    assert "still fresh" in fresh.err
+    assert rotations(idp) == 0
+    idp.clock.advance(7 * 3600)  # past 75% of the 8 h lifetime, by the server's clock
+    due = twg_mock("auth", "refresh", "--json")
+
+    assert due.code == 0, due.err
+    assert due.json()["refreshed"] is True
+    assert rotations(idp) == 1
+
+
+def test_invalid_grant_as_403_like_atlassian(twg_mock, idp):
+    idp.settings.invalid_grant_status = 403
+    assert twg_mock("login").code == 0
+    idp.sessions.revoke_sessions(org_id=ACME_ORG_ID, reason="org_admin")
+    result = twg_mock("auth", "refresh", "--force", "--json")
+
+    assert result.code == 77
+    assert result.json()["error"]["code"] == "AUTH_INVALID"
+    assert "organization admin" in result.json()["error"]["message"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from twg.commands._format import iso
-from twg.errors import UsageError
+from twg.errors import TwgError, UsageError
 from twg.factory import Factory
 
 
@@ -24,6 +25,11 @@ def run(opts: Options, f: Factory) -> int:
             "refreshed by twg."
         )
     tokens = creds.tokens
+    if not opts.force and f.settings.idp_url:
+        # One cheap request to learn the server's time (its Date header), so "fresh"
+        # is judged by the server's clock, not only the skew seen at the last call.
+        with contextlib.suppress(TwgError):
+            _ = f.metadata
     now = f.clock.now()
     if not opts.force and not tokens.needs_refresh(now):
         due = iso(tokens.refresh_after)

@@ -1,0 +1,153 @@
+"""Flag parsing into Options, settings from the environment, discovery and agent detection."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from twg.auth.agents import detect_agent
+from twg.auth.discovery import discover, well_known_urls
+from twg.auth.pkce import challenge_for
+from twg.errors import LoginError
+from twg.factory import Factory
+from twg.iostreams import IOStreams
+from twg.main import main
+from twg.settings import Settings
+
+
+def capture(monkeypatch, module_name: str, argv: list[str]):
+    import importlib
+
+    module = importlib.import_module(f"twg.commands.{module_name}")
+    seen = []
+
+    def fake_run(opts, f):
+        seen.append(opts)
+        return 0
+
+    monkeypatch.setattr(module, "run", fake_run)
+    assert main(argv, io=IOStreams.for_test(), environ={}) == 0
+    return seen[0]
+
+
+def test_login_flags_fill_options(monkeypatch):
+    opts = capture(
+        monkeypatch, "login", ["login", "--force", "--device", "--site", "acme", "--json"]
+    )
+    assert (opts.force, opts.device, opts.no_browser, opts.site, opts.json) == (
+        True,
+        True,
+        False,
+        "acme",
+        True,
+    )
+
+
+def test_api_flags_fill_options(monkeypatch):
+    opts = capture(
+        monkeypatch, "api", ["api", "-X", "POST", "/x", "--bitbucket", "--data", "{}", "--json"]
+    )
+    assert (opts.method, opts.path, opts.bitbucket, opts.data, opts.json) == (
+        "POST",
+        "/x",
+        True,
+        "{}",
+        True,
+    )
+
+
+def test_auth_refresh_and_setup_flags(monkeypatch):
+    assert capture(monkeypatch, "auth_refresh", ["auth", "refresh", "--force"]).force is True
+    assert capture(monkeypatch, "setup_bitbucket", ["setup", "bitbucket", "--force"]).force
+
+
+def test_tokens_are_never_accepted_as_flags():
+    io = IOStreams.for_test()
+    assert main(["login", "--token", "abc"], io=io, environ={}) == 2
+    assert "No such option" in io.errors()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, 300.0), ({"CI": "true"}, 120.0), ({"CLAUDECODE": "1"}, 120.0), ({"CI": "0"}, 300.0)],
+)
+def test_login_timeout_is_five_minutes_or_two_in_ci_and_agents(env, expected):
+    assert Factory(IOStreams.for_test(), env).login_timeout == expected
+
+
+def test_settings_defaults_are_atlassian_and_overrides_apply():
+    default = Settings.from_environ({"HOME": "/h"})
+    assert default.idp_url is None
+    assert default.api_url == "https://api.atlassian.com"
+    assert default.client_id == "twg-cli"
+    assert str(default.config_dir) == "/h/.config/twg"
+    custom = Settings.from_environ(
+        {"TWG_CLIENT_ID": "other", "TWG_SCOPES": "read:me", "TWG_IDP_URL": "http://x/"}
+    )
+    assert custom.client_id == "other"
+    assert custom.scopes == ("read:me", "offline_access")
+    assert custom.idp_url == "http://x"
+
+
+def test_agent_detection():
+    assert detect_agent({"CODEX_SANDBOX": "seatbelt"}) == "Codex CLI"
+    assert detect_agent({"GEMINI_CLI": "1"}) == "Gemini CLI"
+    assert detect_agent({}) is None
+
+
+def test_pkce_challenge_is_unpadded_base64url_sha256_of_the_verifier():
+    import base64
+    import hashlib
+
+    from twg.auth.pkce import Pkce
+
+    pkce = Pkce.new()
+    assert 43 <= len(pkce.verifier) <= 128
+    expected = base64.urlsafe_b64encode(hashlib.sha256(pkce.verifier.encode()).digest())
+    assert pkce.challenge == expected.decode().rstrip("=")
+    assert "=" not in pkce.challenge
+    assert pkce.method == "S256"
+    assert challenge_for(pkce.verifier) == pkce.challenge
+
+
+def test_discovery_falls_back_to_openid_configuration():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/.well-known/openid-configuration":
+            return httpx.Response(
+                200,
+                json={
+                    "issuer": "https://op.example",
+                    "authorization_endpoint": "https://op.example/auth",
+                    "token_endpoint": "https://op.example/token",
+                },
+            )
+        return httpx.Response(404)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        meta = discover(client, "https://op.example")
+    assert meta.token_endpoint == "https://op.example/token"
+    assert meta.revocation_endpoint is None
+
+
+def test_discovery_refuses_a_mismatched_issuer():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "issuer": "https://evil.example",
+                "authorization_endpoint": "a",
+                "token_endpoint": "t",
+            },
+        )
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(LoginError),
+    ):
+        discover(client, "https://op.example")
+
+
+def test_rfc_8414_well_known_path_goes_before_the_issuer_path():
+    assert well_known_urls("https://idp.example/tenant")[0] == (
+        "https://idp.example/.well-known/oauth-authorization-server/tenant"
+    )
