@@ -7,7 +7,16 @@ from email.utils import formatdate
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_idp import admin_api, bitbucket, control, oauth_routes, oidc, pages, resources
+from mock_idp import (
+    admin_api,
+    bitbucket,
+    control,
+    oauth_routes,
+    oidc,
+    pages,
+    registration,
+    resources,
+)
 from mock_idp.clock import MockClock
 from mock_idp.errors import install_error_handlers
 from mock_idp.faults import FaultMiddleware
@@ -58,7 +67,16 @@ def create_app(
     app.state.idp = idp
     app.state.oauth = MockAuthorizationServer(idp)
     install_error_handlers(app)
-    for module in (oauth_routes, oidc, pages, resources, admin_api, bitbucket, control):
+    for module in (
+        oauth_routes,
+        oidc,
+        registration,
+        pages,
+        resources,
+        admin_api,
+        bitbucket,
+        control,
+    ):
         app.include_router(module.router)
     # Outermost first: the Date header covers fault responses too.
     app.add_middleware(FaultMiddleware, idp=idp)

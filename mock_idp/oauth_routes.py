@@ -263,6 +263,7 @@ def metadata(request: Request) -> JSONResponse:
             "introspection_endpoint_auth_methods_supported": auth_methods,
             "scopes_supported": scopes,
             "authorization_response_iss_parameter_supported": True,
+            "registration_endpoint": f"{issuer}/oauth/register",
             "service_documentation": f"{issuer}/_mock/docs",
             **discovery_fields(issuer),
         }
