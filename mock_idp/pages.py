@@ -90,6 +90,13 @@ async def _posted(
 async def authorize(request: Request) -> Response:
     idp, server = _idp(request), _server(request)
     params = dict(request.query_params)
+    if len(params) != len(request.query_params.multi_items()):
+        # RFC 6749 section 3.1: parameters must not repeat. Which redirect_uri or state
+        # would be the real one is unknowable, so no redirect: an error page.
+        idp.audit.record("authorize.rejected", error="invalid_request", redirected=False)
+        return error_page(
+            "Authorization request rejected", "invalid_request: a parameter was sent twice."
+        )
     oauth_req = oauth_request("GET", str(request.url), request.headers, params, params)
     try:
         grant = server.get_consent_grant(oauth_req)

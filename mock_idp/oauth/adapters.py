@@ -29,6 +29,10 @@ def redirect_uri_matches(registered: str, requested: str) -> bool:
     reg, req = urlsplit(registered), urlsplit(requested)
     if reg.scheme != "http" or reg.hostname not in LOOPBACK_HOSTS:
         return False
+    try:
+        port = req.port
+    except ValueError:  # out of range: no listener can be there
+        return False
     return (
         req.scheme == "http"
         and req.hostname == reg.hostname
@@ -38,6 +42,7 @@ def redirect_uri_matches(registered: str, requested: str) -> bool:
         and not req.username
         and not req.password
         and reg.port is None
+        and port != 0
     )
 
 
