@@ -2,8 +2,10 @@
 
 A test queues a fault through ``POST /_mock/faults`` (``{"path": "/oauth/token",
 "count": 1, "status": 503}``); ``FaultMiddleware`` applies it to the next matching
-requests and records each one as ``fault.injected``. With nothing queued the middleware
-costs one attribute read and a truthiness test: the token endpoint is benchmarked.
+requests and records each one as ``fault.injected``. By default a faulted request never
+reaches its route; with ``"after": true`` the route runs and its answer is lost. With
+nothing queued the middleware costs one attribute read and a truthiness test: the token
+endpoint is benchmarked.
 ``/_mock/`` itself is never faulted, so a test can always clear what it queued.
 """
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_idp.errors import NO_STORE
 from mock_idp.idp import MockIdP
@@ -40,6 +42,9 @@ class Fault:
     delay: float = 0.0
     drop: bool = False
     body: Any = None  # JSON to answer instead of the RFC 6749 error body
+    # Let the real request run first and lose its answer: the server has done the work
+    # (say, rotated a refresh token) but the client never learns the result.
+    after: bool = False
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -60,6 +65,7 @@ class Fault:
             "delay": self.delay,
             "drop": self.drop,
             "body": self.body,
+            "after": self.after,
         }
 
 
@@ -105,7 +111,7 @@ def parse_fault(data: object) -> dict[str, Any]:
     """Validate a ``POST /_mock/faults`` body into ``Fault`` fields."""
     if not isinstance(data, dict):
         raise FaultSpecError("The body must be a JSON object.")
-    known = {"path", "method", "count", "status", "delay", "drop", "body"}
+    known = {"path", "method", "count", "status", "delay", "drop", "body", "after"}
     unknown = set(data) - known
     if unknown:
         raise FaultSpecError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
@@ -145,6 +151,11 @@ def parse_fault(data: object) -> dict[str, Any]:
         raise FaultSpecError("Choose 'drop' or 'status': a dropped connection has no status.")
     if status is None and not drop and not delay:
         raise FaultSpecError("A fault needs at least one of 'status', 'delay' or 'drop'.")
+    after = data.get("after", False)
+    if not isinstance(after, bool):
+        raise FaultSpecError("'after' must be true or false.")
+    if after and status is None and not drop:
+        raise FaultSpecError("'after' loses the real answer: give a 'status' or 'drop' instead.")
     return {
         "path": path,
         "method": method,
@@ -153,6 +164,7 @@ def parse_fault(data: object) -> dict[str, Any]:
         "delay": float(delay),
         "drop": drop,
         "body": body,
+        "after": after,
     }
 
 
@@ -197,7 +209,10 @@ class FaultMiddleware:
             delay=fault.delay,
             drop=fault.drop,
             remaining=fault.remaining,
+            after=fault.after,
         )
+        if fault.after:
+            await self.app(scope, receive, _discard)
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.drop:
@@ -207,6 +222,10 @@ class FaultMiddleware:
             await response(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+async def _discard(message: Message) -> None:
+    """A ``send`` that loses the real response of an ``after`` fault."""
 
 
 async def _drop(send: Send) -> None:
