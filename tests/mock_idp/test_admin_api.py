@@ -224,23 +224,3 @@ def test_delete_user_sessions_revokes_only_that_users(http, idp):
 def test_delete_sessions_of_an_unknown_user_is_404(http):
     response = http.delete(f"{ORG}/users/nobody/twg-cli/sessions", headers=ACME_ADMIN)
     assert response.status_code == 404
-
-
-def test_after_a_revoke_a_new_login_gets_the_new_setting(http, idp):
-    http.put(
-        f"{ORG}/twg-cli/permissions",
-        json={"allow_all": False, "categories": ["read"], "revoke_sessions": True},
-        headers=ACME_ADMIN,
-    )
-    from mock_idp.models import Client, Site
-    from mock_idp.permissions import grantable_scopes
-
-    alice_user = user(idp, ALICE)
-    granted = grantable_scopes(
-        ["read:me", "read:jira-work", "write:jira-work", "offline_access"],
-        idp.store.get(Client, "twg-cli").scopes,
-        alice_user,
-        idp.store.get(Site, ACME_SITE_ID),
-        idp.store.get(Org, ACME_ORG_ID),
-    )
-    assert granted == ["read:me", "read:jira-work", "offline_access"]
