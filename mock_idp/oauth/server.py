@@ -48,6 +48,17 @@ class MockAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         record = self.idp.store.get(Client, client_id)
         return ClientModel(record) if record is not None else None
 
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> ClientModel:
+        # RFC 6749 section 2.3: one authentication method per request. Credentials sent
+        # with HTTP Basic are judged alone: when they fail, the request is not retried as
+        # the public client named in the body, it gets 401 invalid_client (section 5.2).
+        if request.headers.get("Authorization", "")[:6].lower() == "basic ":
+            methods = [m for m in methods if m == "client_secret_basic"]
+        client: ClientModel = super().authenticate_client(request, methods, endpoint)
+        return client
+
     def _generate_token(
         self,
         grant_type: str,
