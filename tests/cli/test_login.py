@@ -213,3 +213,40 @@ def test_login_can_run_concurrently_with_callback_server_serving_first(twg, fake
     result = twg("login", browser=blocking_browser)
     assert done.is_set()
     assert result.code == 0
+
+
+def test_no_browser_prints_the_url_and_completes_when_it_is_visited(fake, base_env):
+    import io
+
+    from twg.iostreams import IOStreams
+    from twg.main import main
+
+    opened: list[str] = []
+    visits: list[threading.Thread] = []
+
+    class Stderr(io.StringIO):
+        def write(self, text: str) -> int:
+            for line in text.splitlines():
+                if line.startswith(f"{ISSUER}/authorize?") and not visits:
+                    # A person copies the URL into a browser elsewhere.
+                    visit = threading.Thread(target=fake.browser(), args=(line,))
+                    visits.append(visit)
+                    visit.start()
+            return super().write(text)
+
+    streams = IOStreams.for_test()
+    streams.stderr = Stderr()
+    code = main(
+        ["login", "--no-browser"],
+        io=streams,
+        environ=base_env,
+        transport=fake.transport(),
+        browser=lambda url: opened.append(url) or True,
+        login_timeout=10,
+    )
+    for visit in visits:
+        visit.join()
+
+    assert code == 0, streams.stderr.getvalue()
+    assert opened == []  # --no-browser never opens one
+    assert "Logged in as Alice" in streams.stderr.getvalue()
