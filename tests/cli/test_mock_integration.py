@@ -323,3 +323,14 @@ def test_invalid_grant_as_403_like_atlassian(twg_mock, idp):
     assert result.code == 77
     assert result.json()["error"]["code"] == "AUTH_INVALID"
     assert "organization admin" in result.json()["error"]["message"]
+
+
+def test_login_again_after_admin_revocation_is_not_already_logged_in(twg_mock, idp):
+    assert twg_mock("login").code == 0
+    idp.sessions.revoke_sessions(org_id=ACME_ORG_ID, reason="org_admin")
+    result = twg_mock("login")
+
+    assert result.code == 0, result.err
+    assert "Already logged in" not in result.err
+    assert len(idp.audit.events(event_prefix="token.issued")) == 2
+    assert twg_mock("api", "/me").code == 0

@@ -38,15 +38,26 @@ def _can_open_browser(f: Factory) -> bool:
 
 
 def _already_logged_in(f: Factory) -> AuthConf | None:
-    """The current login if its session is alive (refreshing it if due)."""
+    """The current login if its session is alive at the server (refreshing if due)."""
+    import httpx
+
+    from twg.auth.httpauth import TwgAuth
+
     try:
         creds = f.session.load()
         if creds is None or creds.conf is None:
             return None
         creds = f.session.ensure_fresh()
+        # A live check: an admin may have revoked the session since the last use.
+        with f.http(auth=TwgAuth(f.session)) as client:
+            response = client.get(f"{f.settings.api_url}/me")
+        if response.status_code == 401:
+            return None
     except (AuthInvalid, auth_conf.CorruptFile):
         return None
-    return creds.conf
+    except httpx.HTTPError:
+        pass  # offline: the saved session may well be fine; do not log in again
+    return f.session.load_conf()
 
 
 def _device_login(f: Factory, client: OAuthClient, scopes: str) -> TokenSet:
