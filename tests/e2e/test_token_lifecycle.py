@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cli, MockControl, Stack
+from tests.e2e.harness import Cli, MockControl, Stack
 
 # Generous: the first test also pays for building the image and starting the stack.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
