@@ -21,6 +21,7 @@ from mock_idp.clock import MockClock
 from mock_idp.errors import install_error_handlers
 from mock_idp.faults import FaultMiddleware
 from mock_idp.idp import MockIdP
+from mock_idp.oauth.fast_token import TokenEndpointFastPath
 from mock_idp.oauth.server import MockAuthorizationServer
 from mock_idp.settings import Settings
 from mock_idp.store import MemoryStore, open_store
@@ -78,6 +79,8 @@ def create_app(
         control,
     ):
         app.include_router(module.router)
+    # The token endpoint (the hot path) skips routing; inside faults and the Date header.
+    app.add_middleware(TokenEndpointFastPath, server=app.state.oauth)
     # Outermost first: the Date header covers fault responses too.
     app.add_middleware(FaultMiddleware, idp=idp)
     app.add_middleware(MockDateMiddleware, clock=idp.clock)
