@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 
 from mock_idp.bearer import credentials
 from mock_idp.errors import OAuthError
-from mock_idp.faults import FaultSpecError, fault_queue, parse_fault
+from mock_idp.faults import FaultSpecError, parse_fault
 from mock_idp.idp import MockIdP
 from mock_idp.models import RefreshToken, TokenFamily, User
 from mock_idp.secrets_util import fingerprint_of_digest
@@ -181,7 +181,7 @@ async def unfreeze_clock(request: Request) -> dict[str, Any]:
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, Any]:
     idp = _idp(request)
-    faults = fault_queue(idp).clear()
+    faults = idp.faults.clear()
     # Work items come back with the world: they are seeded again on first use.
     idp.reset()
     return {"reset": True, "faults_cleared": faults, "clock": _clock_json(idp)}
@@ -307,7 +307,7 @@ async def add_fault(request: Request) -> JSONResponse:
         spec = parse_fault(await _json(request))
     except FaultSpecError as exc:
         raise _bad(str(exc)) from None
-    fault = fault_queue(idp).add(spec)
+    fault = idp.faults.add(spec)
     idp.audit.record(
         "fault.queued",
         fault=fault.id,
@@ -323,12 +323,12 @@ async def add_fault(request: Request) -> JSONResponse:
 
 @router.get("/faults")
 async def list_faults(request: Request) -> dict[str, Any]:
-    return {"faults": [f.to_json() for f in fault_queue(_idp(request)).pending]}
+    return {"faults": [f.to_json() for f in _idp(request).faults.pending]}
 
 
 @router.delete("/faults")
 async def clear_faults(request: Request) -> dict[str, Any]:
     idp = _idp(request)
-    count = fault_queue(idp).clear()
+    count = idp.faults.clear()
     idp.audit.record("fault.cleared", count=count)
     return {"cleared": count}

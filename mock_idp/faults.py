@@ -14,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_idp.errors import NO_STORE
-from mock_idp.idp import MockIdP
+
+if TYPE_CHECKING:
+    from mock_idp.idp import MockIdP
 
 CONTROL_PREFIX = "/_mock/"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -96,15 +98,6 @@ class FaultQueue:
         count = len(self.pending)
         self.pending.clear()
         return count
-
-
-def fault_queue(idp: MockIdP) -> FaultQueue:
-    """The fault queue of ``idp`` (one per mock, created on first use)."""
-    queue = idp.__dict__.get("fault_queue")
-    if queue is None:
-        queue = idp.__dict__["fault_queue"] = FaultQueue()
-    assert isinstance(queue, FaultQueue)
-    return queue
 
 
 def parse_fault(data: object) -> dict[str, Any]:
@@ -188,7 +181,7 @@ class FaultMiddleware:
     def __init__(self, app: ASGIApp, idp: MockIdP) -> None:
         self.app = app
         self.idp = idp
-        self.queue = fault_queue(idp)
+        self.queue = idp.faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The fast path: a plain list's truthiness, before anything else.

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from mock_idp.audit import AuditLog
 from mock_idp.clock import MockClock
+from mock_idp.faults import FaultQueue
 from mock_idp.seed import DEFAULT_SEED, apply_seed
 from mock_idp.sessions import Sessions
 from mock_idp.settings import Settings
@@ -24,6 +25,8 @@ class MockIdP:
     # Sign-in/consent flows in progress, by unguessable id (not persisted: a restart
     # simply asks the person to start again).
     interactions: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Faults queued through /_mock/faults for the next matching calls (memory only).
+    faults: FaultQueue = field(default_factory=FaultQueue)
     # The OpenID Connect signing key, made on first use (see oidc.signing_key).
     signing_key: object | None = None
     audit: AuditLog = field(init=False)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mock_idp.faults import FaultMiddleware, fault_queue
+from mock_idp.faults import FaultMiddleware
 from tests.mock_idp.helpers import events, login
 
 
@@ -202,5 +202,5 @@ def test_with_no_fault_queued_the_middleware_hands_the_call_straight_through(idp
 
     asyncio.run(middleware(scope, receive, send))
     assert seen == [(scope, receive, send)]
-    assert fault_queue(idp) is middleware.queue
+    assert idp.faults is middleware.queue
     assert middleware.queue.pending == []
