@@ -107,9 +107,12 @@ class TokenEndpointFastPath:
         request = FormRequest("POST", issuer + path, headers, params)
         request.issuer = issuer  # for an OpenID Connect id_token
         status, payload, extra = self.server.create_token_response(request)
-        out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra]
-        out = [h for h in out if h[0] not in (b"cache-control", b"pragma")]
-        return status, payload, out + NO_STORE
+        # authlib may name Content-Type twice (its error headers and handle_response).
+        out = {k.lower(): v for k, v in extra}
+        out.pop("cache-control", None)
+        out.pop("pragma", None)
+        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]
+        return status, payload, encoded + NO_STORE
 
 
 def _error(

@@ -1,0 +1,80 @@
+"""The token endpoint's bare ASGI handler behaves like the rest of the mock: the Date
+header follows the mock clock, faults apply, odd bodies get RFC 6749 errors."""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+import httpx
+import pytest
+
+from mock_idp.seed import CLI_CLIENT_ID
+from tests.mock_idp.oauth_flow import browser_login, refresh
+
+
+@pytest.fixture
+def http(mock_server):
+    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
+        yield client
+
+
+def test_token_responses_carry_the_mock_clock_date(http, idp) -> None:
+    tokens = browser_login(http)
+    idp.clock.advance(20 * 86400)
+    answer = refresh(http, tokens["refresh_token"])
+    assert answer.status_code == 200
+    served = parsedate_to_datetime(answer.headers["date"]).timestamp()
+    assert abs(served - idp.clock.now()) < 5
+
+
+def test_a_queued_fault_still_hits_the_token_endpoint(http, idp) -> None:
+    tokens = browser_login(http)
+    queued = http.post("/_mock/faults", json={"path": "/oauth/token", "count": 1, "status": 503})
+    assert queued.status_code in (200, 201), queued.text
+    failed = refresh(http, tokens["refresh_token"])
+    assert failed.status_code == 503
+    # The fault stopped the request before the grant: the token was not rotated.
+    assert refresh(http, tokens["refresh_token"]).status_code == 200
+
+
+def test_an_oversized_body_is_refused_without_running_a_grant(http) -> None:
+    answer = http.post(
+        "/oauth/token",
+        content=b"grant_type=refresh_token&refresh_token=" + b"x" * 100_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "invalid_request"
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_a_chunked_body_is_read_whole(http) -> None:
+    tokens = browser_login(http)
+    body = (
+        f"grant_type=refresh_token&refresh_token={tokens['refresh_token']}"
+        f"&client_id={CLI_CLIENT_ID}"
+    )
+
+    def chunks():
+        yield body[:10].encode()
+        yield body[10:].encode()
+
+    answer = http.post(
+        "/oauth/token",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_success_and_error_answers_are_json_and_no_store(http) -> None:
+    answer = refresh(http, "unknown")
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["pragma"] == "no-cache"
+    assert int(answer.headers["content-length"]) == len(answer.content)
+
+
+def test_other_methods_and_paths_still_reach_the_application(http) -> None:
+    assert http.get("/oauth/token").status_code == 405
+    assert http.post("/oauth/token/").status_code in (307, 404, 405)
