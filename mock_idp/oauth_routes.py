@@ -42,7 +42,7 @@ async def read_params(request: Request) -> dict[str, str]:
     RFC 6749 section 3.2: parameters must not repeat.
     """
     body = await request.body()
-    ctype = request.headers.get("content-type", "")
+    ctype = request.headers.get("content-type", "").lower()  # RFC 9110 8.3.1
     if ctype.startswith("application/json"):
         try:
             data = json.loads(body or b"{}")

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
+from authlib.oidc.core.errors import LoginRequiredError
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -102,6 +103,14 @@ async def authorize(request: Request) -> Response:
         grant = server.get_consent_grant(oauth_req)
     except OAuth2Error as exc:
         return _authorize_error(idp, request, exc, params.get("state"))
+    if "none" in params.get("prompt", "").split():
+        # OpenID Connect Core 3.1.2.6: prompt=none forbids any page, and the mock keeps
+        # no sign-in session to answer silently from.
+        refused = LoginRequiredError(
+            "Signing in needs a page; prompt=none forbids it.",
+            redirect_uri=params["redirect_uri"],
+        )
+        return _authorize_error(idp, request, refused, params.get("state"))
     client: ClientModel = grant.client
     tx = _start(
         idp,

@@ -139,6 +139,18 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         # save_token already marked it rotated, pointing at its successor.
         return None
 
+    def issue_token(self, user: User, refresh_token: RefreshModel) -> dict[str, Any]:
+        # RFC 6749 section 3.3: scope is a set of space-delimited names. A blank value
+        # means "as originally granted" (section 6), and repeats are one scope, never a
+        # string echoed back or an access token with no scope at all.
+        requested = " ".join(dict.fromkeys((self.request.payload.scope or "").split()))
+        token: dict[str, Any] = self.generate_token(
+            user=user,
+            scope=requested or refresh_token.get_scope(),
+            include_refresh_token=self.INCLUDE_NEW_REFRESH_TOKEN,
+        )
+        return token
+
 
 class DeviceCodeGrant(_DeviceCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = PUBLIC_AND_CONFIDENTIAL
