@@ -46,7 +46,10 @@ class Settings:
         return cls(
             config_dir=config_dir(environ),
             idp_url=idp.rstrip("/") if idp else None,
-            api_url=(environ.get("TWG_API_URL") or ATLASSIAN_API).rstrip("/"),
+            # Access tokens go only to the API of the issuer that minted them: with a
+            # custom issuer and no TWG_API_URL, that issuer serves the API too (as the
+            # mock does), never api.atlassian.com.
+            api_url=(environ.get("TWG_API_URL") or idp or ATLASSIAN_API).rstrip("/"),
             bitbucket_url=(environ.get("TWG_BITBUCKET_URL") or BITBUCKET_API).rstrip("/"),
             client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
             scopes=scopes,

@@ -89,6 +89,15 @@ def test_settings_defaults_are_atlassian_and_overrides_apply():
     assert custom.idp_url == "http://x"
 
 
+def test_a_custom_issuer_never_sends_its_tokens_to_the_atlassian_api():
+    only_issuer = Settings.from_environ({"HOME": "/h", "TWG_IDP_URL": "http://idp.test:9/"})
+    assert only_issuer.api_url == "http://idp.test:9"
+    both = Settings.from_environ(
+        {"HOME": "/h", "TWG_IDP_URL": "http://idp.test:9", "TWG_API_URL": "http://api.test/"}
+    )
+    assert both.api_url == "http://api.test"
+
+
 def test_agent_detection():
     assert detect_agent({"CODEX_SANDBOX": "seatbelt"}) == "Codex CLI"
     assert detect_agent({"GEMINI_CLI": "1"}) == "Gemini CLI"
