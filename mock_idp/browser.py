@@ -155,11 +155,20 @@ class Robot:
         if self.site is None:
             value, label = options[0]
         else:
-            wanted = self.site.lower()
-            match = [(v, lab) for v, lab in options if wanted == v.lower() or wanted in lab.lower()]
+            wanted = self.site.lower().rstrip("/")
+            # An exact id, name or URL wins; a fragment must name one site only, or
+            # "acme" would pick "acme-sandbox" whenever that one is listed first.
+            exact = [
+                (v, lab)
+                for v, lab in options
+                if wanted == v.lower() or wanted in lab.lower().replace("/ ", " ").split()
+            ]
+            match = exact or [(v, lab) for v, lab in options if wanted in lab.lower()]
+            known = ", ".join(lab.strip() for _, lab in options)
             if not match:
-                known = ", ".join(lab.strip() for _, lab in options)
                 raise RobotError(f"no site matches {self.site!r} (offered: {known})")
+            if len(match) > 1:
+                raise RobotError(f"{self.site!r} matches more than one site (offered: {known})")
             value, label = match[0]
         self.log.append(f"chose {label.strip() or value}")
         return value
