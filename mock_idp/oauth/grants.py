@@ -189,9 +189,15 @@ class DeviceCodeGrant(_DeviceCodeGrant):  # type: ignore[misc]
         return Consent(user=user, site_id=record.site_id, scope=record.granted_scope or ""), True
 
     def should_slow_down(self, credential: DeviceModel) -> bool:
-        # RFC 8628 section 3.5: polling faster than the interval earns slow_down.
-        last = credential.record.last_poll_at
-        return last is not None and self.server.idp.clock.now() - last < credential.record.interval
+        # RFC 8628 section 3.5: polling faster than the interval earns slow_down, and
+        # the interval "MUST be increased by 5 seconds for this and all subsequent
+        # requests" (validate_device_credential stores the record).
+        record = credential.record
+        last = record.last_poll_at
+        too_fast = last is not None and self.server.idp.clock.now() - last < record.interval
+        if too_fast:
+            record.interval += 5
+        return too_fast
 
     @property
     def request_credential(self) -> DeviceModel:

@@ -93,7 +93,8 @@ def test_polling_faster_than_the_interval_gets_slow_down(web, idp) -> None:
     fast = poll(web, body["device_code"])
     assert fast.status_code == 400
     assert fast.json()["error"] == "slow_down"
-    idp.clock.advance(idp.settings.device_poll_interval)
+    # RFC 8628 section 3.5: slow_down adds 5 seconds to the interval from then on.
+    idp.clock.advance(idp.settings.device_poll_interval + 5)
     assert poll(web, body["device_code"]).json()["error"] == "authorization_pending"
 
 
