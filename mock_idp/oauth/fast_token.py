@@ -31,6 +31,9 @@ NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 JSON_TYPE = (b"content-type", b"application/json")
 
 
+Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
+
+
 class BadBody(ValueError):
     """A body that is not a form or JSON object of single-valued parameters."""
 
@@ -38,7 +41,7 @@ class BadBody(ValueError):
 def parse_params(body: bytes, content_type: str) -> dict[str, str]:
     """Form or JSON parameters (Atlassian accepts both); RFC 6749 section 3.2: none may
     repeat."""
-    if content_type.startswith("application/json"):
+    if content_type.lower().startswith("application/json"):  # RFC 9110 8.3.1
         try:
             data = json.loads(body or b"{}")
         except ValueError as exc:
@@ -95,24 +98,28 @@ class TokenEndpointFastPath:
             answer = _error(500, "server_error", "The mock IdP hit an unexpected error.")
         await _send(send, *answer)
 
-    def answer(self, scope: Scope, body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-        """The whole grant, synchronously: nothing else runs on the loop meanwhile."""
-        headers = Headers(scope=scope)
-        try:
-            params = parse_params(body, headers.get("content-type", ""))
-        except BadBody as exc:
-            return _error(400, "invalid_request", str(exc))
-        path = scope.get("root_path", "") + TOKEN_PATH
-        issuer = _issuer(self.server, scope, headers)
-        request = FormRequest("POST", issuer + path, headers, params)
-        request.issuer = issuer  # for an OpenID Connect id_token
-        status, payload, extra = self.server.create_token_response(request)
-        # authlib may name Content-Type twice (its error headers and handle_response).
-        out = {k.lower(): v for k, v in extra}
-        out.pop("cache-control", None)
-        out.pop("pragma", None)
-        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]
-        return status, payload, encoded + NO_STORE
+    def answer(self, scope: Scope, body: bytes) -> Answer:
+        return token_answer(self.server, scope, body)
+
+
+def token_answer(server: MockAuthorizationServer, scope: Scope, body: bytes) -> Answer:
+    """The whole grant, synchronously: nothing else runs on the loop meanwhile."""
+    headers = Headers(scope=scope)
+    try:
+        params = parse_params(body, headers.get("content-type", ""))
+    except BadBody as exc:
+        return _error(400, "invalid_request", str(exc))
+    path = scope.get("root_path", "") + TOKEN_PATH
+    issuer = _issuer(server, scope, headers)
+    request = FormRequest("POST", issuer + path, headers, params)
+    request.issuer = issuer  # for an OpenID Connect id_token
+    status, payload, extra = server.create_token_response(request)
+    # authlib may name Content-Type twice (its error headers and handle_response).
+    out = {k.lower(): v for k, v in extra}
+    out.pop("cache-control", None)
+    out.pop("pragma", None)
+    encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]
+    return status, payload, encoded + NO_STORE
 
 
 def _error(

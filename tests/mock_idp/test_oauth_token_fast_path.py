@@ -78,3 +78,24 @@ def test_success_and_error_answers_are_json_and_no_store(http) -> None:
 def test_other_methods_and_paths_still_reach_the_application(http) -> None:
     assert http.get("/oauth/token").status_code == 405
     assert http.post("/oauth/token/").status_code in (307, 404, 405)
+
+
+def test_the_routed_token_endpoint_gives_the_same_answers(idp_app) -> None:
+    """Without the fast path (an app that mounts only the routes) nothing changes."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from mock_idp import oauth_routes
+
+    bare = Starlette(routes=oauth_routes.router.routes)
+    bare.state.oauth = idp_app.state.oauth
+    with TestClient(idp_app, follow_redirects=False) as full, TestClient(bare) as routed:
+        tokens = browser_login(full)
+        answer = refresh(routed, tokens["refresh_token"])
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["cache-control"] == "no-store"
+        garbage = routed.post(
+            "/oauth/token", content=b"{", headers={"content-type": "Application/JSON"}
+        )
+        assert garbage.status_code == 400
+        assert garbage.json()["error_description"] == "The JSON body is not valid JSON."
