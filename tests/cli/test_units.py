@@ -160,3 +160,42 @@ def test_rfc_8414_well_known_path_goes_before_the_issuer_path():
     assert well_known_urls("https://idp.example/tenant")[0] == (
         "https://idp.example/.well-known/oauth-authorization-server/tenant"
     )
+
+
+def test_oidc_servers_without_atlassian_me_are_asked_for_identity_scopes():
+    from twg.auth.discovery import ServerMetadata, identity_scopes
+
+    base = {"issuer": "http://i", "authorization_endpoint": "http://i/a", "token_endpoint": "t"}
+    oidc = ServerMetadata.from_json(
+        {**base, "userinfo_endpoint": "http://i/me", "scopes_supported": ["openid", "email"]}
+    )
+    assert identity_scopes(oidc) == ["openid", "email"]
+    atlassian_like = ServerMetadata.from_json(
+        {**base, "userinfo_endpoint": "http://i/u", "scopes_supported": ["openid", "read:me"]}
+    )
+    assert identity_scopes(atlassian_like) == []
+    plain_oauth = ServerMetadata.from_json({**base, "scopes_supported": ["openid"]})
+    assert identity_scopes(plain_oauth) == []
+
+
+def test_userinfo_answer_is_read_as_the_account():
+    import httpx
+
+    from twg.auth.identity import fetch_userinfo
+    from twg.auth.servertime import ServerClock
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == "Bearer tok"
+        return httpx.Response(200, json={"sub": "u-1", "email": "u@example.com"})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        me = fetch_userinfo(http, "http://i/userinfo", "tok", ServerClock())
+    assert me == {"account_id": "u-1", "email": "u@example.com", "name": None}
+
+
+def test_account_is_named_with_whatever_the_server_said():
+    from twg.auth.auth_conf import describe_account
+
+    assert describe_account("a1", "e@x", "Eve") == "Eve (e@x)"
+    assert describe_account("a1", None, None) == "account a1"
+    assert describe_account(None, None, None) == "an account twg could not identify"

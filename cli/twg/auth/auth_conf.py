@@ -18,6 +18,15 @@ FILENAME = "auth.conf"
 VERSION = 1
 
 
+def describe_account(account_id: str | None, email: str | None, name: str | None) -> str:
+    """How to name the signed-in account with whatever the server told us."""
+    if email:
+        return f"{name} ({email})" if name else email
+    if account_id:
+        return f"{name} (account {account_id})" if name else f"account {account_id}"
+    return "an account twg could not identify"
+
+
 @dataclass
 class AuthConf:
     issuer: str

@@ -21,6 +21,9 @@ class ServerMetadata:
     device_authorization_endpoint: str | None = None
     iss_parameter_supported: bool = False
     code_challenge_methods: list[str] = field(default_factory=lambda: ["S256"])
+    # OpenID Connect: how to learn who signed in on servers that have no Atlassian /me.
+    userinfo_endpoint: str | None = None
+    scopes_supported: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServerMetadata:
@@ -35,9 +38,22 @@ class ServerMetadata:
                     data.get("authorization_response_iss_parameter_supported", False)
                 ),
                 code_challenge_methods=list(data.get("code_challenge_methods_supported") or []),
+                userinfo_endpoint=data.get("userinfo_endpoint"),
+                scopes_supported=[str(s) for s in data.get("scopes_supported") or []],
             )
         except KeyError as exc:
             raise LoginError(f"The server's metadata has no {exc.args[0]!r}.") from None
+
+
+def identity_scopes(metadata: ServerMetadata) -> list[str]:
+    """Extra scopes that let a non-Atlassian OpenID Connect server say who signed in.
+
+    A server that publishes Atlassian's ``read:me`` has /me; others may have userinfo.
+    """
+    offered = set(metadata.scopes_supported)
+    if not metadata.userinfo_endpoint or "openid" not in offered or "read:me" in offered:
+        return []
+    return [s for s in ("openid", "email", "profile") if s in offered]
 
 
 def atlassian_metadata() -> ServerMetadata:

@@ -48,6 +48,16 @@ def fetch_me(
     return data if isinstance(data, dict) and data.get("account_id") else None
 
 
+def fetch_userinfo(
+    http: httpx.Client, userinfo_endpoint: str, access_token: str, clock: ServerClock
+) -> dict[str, Any] | None:
+    """The account in /me's shape, from an OpenID Connect userinfo endpoint."""
+    data = _get_json(http, userinfo_endpoint, {"Authorization": f"Bearer {access_token}"}, clock)
+    if not isinstance(data, dict) or not data.get("sub"):
+        return None
+    return {"account_id": str(data["sub"]), "email": data.get("email"), "name": data.get("name")}
+
+
 def fetch_sites(
     http: httpx.Client, api_url: str, access_token: str, clock: ServerClock
 ) -> list[Site] | None:

@@ -92,9 +92,8 @@ def run(opts: Options, f: Factory) -> int:
         )
     else:
         account = data["account"]
-        lines.append(
-            f"Logged in as {account['name'] or '?'} ({account['email'] or 'unknown email'})"
-        )
+        who = auth_conf.describe_account(account["id"], account["email"], account["name"])
+        lines.append(f"Logged in as {who}")
         site = data["site"]
         lines.append(f"Site: {site['name']} ({site['url']})" if site["id"] else "Site: unknown")
         lines.append(f"Scopes: {' '.join(data['scopes'])}")

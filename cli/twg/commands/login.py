@@ -10,7 +10,8 @@ from twg.auth import auth_conf
 from twg.auth.auth_conf import AuthConf
 from twg.auth.browser_flow import BrowserUnavailable, browser_login
 from twg.auth.device import poll_device_token
-from twg.auth.identity import Site, fetch_me, fetch_sites
+from twg.auth.discovery import identity_scopes
+from twg.auth.identity import Site, fetch_me, fetch_sites, fetch_userinfo
 from twg.auth.oauth_client import OAuthClient
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.tokens import TokenSet
@@ -133,6 +134,7 @@ def run(opts: Options, f: Factory) -> int:
     settings = f.settings
     client = f.oauth()
     scopes = list(settings.scopes)
+    scopes += [s for s in identity_scopes(client.metadata) if s not in scopes]
     use_device = opts.device
     no_browser_here = not opts.no_browser and not _can_open_browser(f)
     if not use_device and no_browser_here and client.metadata.device_authorization_endpoint:
@@ -169,6 +171,9 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
     http = f.plain_http
     unknown: list[str] = []
     me = fetch_me(http, settings.api_url, tokens.access_token, f.clock)
+    userinfo = f.metadata.userinfo_endpoint
+    if me is None and userinfo:
+        me = fetch_userinfo(http, userinfo, tokens.access_token, f.clock)
     if me is None:
         unknown.append("your account (no /me endpoint answered)")
     sites = fetch_sites(http, settings.api_url, tokens.access_token, f.clock)
@@ -237,7 +242,7 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
                 "unknown": unknown,
             }
         )
-    who = f"{conf.name} ({conf.email})" if conf.email else "an account twg could not identify"
+    who = auth_conf.describe_account(conf.account_id, conf.email, conf.name)
     f.io.err(f"Logged in as {who}.")
     if site:
         f.io.err(f"Site: {site.name} ({site.url})")
