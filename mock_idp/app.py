@@ -64,6 +64,9 @@ def create_app(
         docs_url="/_mock/docs",
         redoc_url=None,
         openapi_url="/_mock/openapi.json",
+        # FastAPI's built-in OpenTelemetry asks three providers on every request; the
+        # mock exports nothing, and its token endpoint is benchmarked.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.idp = idp
     app.state.oauth = MockAuthorizationServer(idp)
