@@ -66,6 +66,22 @@ def test_call_after_eight_hours_refreshes_and_rotates_the_refresh_token(
     assert mock.refresh_grant(first_refresh).json()["error"] == "invalid_grant"
 
 
+def test_replaying_a_rotated_refresh_token_revokes_the_session_for_the_cli_too(
+    cli: Cli, mock: MockControl
+) -> None:
+    cli.login()
+    stolen = _stored_refresh_token(cli)
+    assert cli("auth", "refresh", "--force").returncode == 0
+
+    replay = mock.refresh_grant(stolen)
+
+    assert replay.json()["error"] == "invalid_grant"
+    assert _events(mock, 0, "refresh.reuse_detected")
+    after = cli("api", "/me")
+    assert after.returncode == 77
+    assert "used twice" in after.stderr
+
+
 def test_thirty_one_idle_days_exit_77_with_the_inactivity_message_until_login(
     cli: Cli, mock: MockControl
 ) -> None:
