@@ -45,7 +45,9 @@ def stack() -> Iterator[Stack]:
         try:
             compose.start()
         except subprocess.CalledProcessError as exc:
-            detail = (exc.stderr or b"").decode(errors="replace")[-3000:]
+            # BuildKit reports a failing RUN step's own output on stdout.
+            out = (exc.stdout or b"").decode(errors="replace")[-2500:]
+            detail = out + "\n" + (exc.stderr or b"").decode(errors="replace")[-1500:]
             hint = ""
             if not os.environ.get("TWG_DOCKER_BASE_IMAGE"):
                 hint = (
