@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import socket
+import sqlite3
 import sys
 
 
@@ -13,7 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the mock IdP over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
+    serve.add_argument(
+        "--port", type=_port, default=8080, help="port to bind (default 8080; 0: any free one)"
+    )
     serve.add_argument("--config", help="settings file (TOML, or JSON by .json suffix)")
     serve.add_argument(
         "--state", default="memory", help="'memory' (default) or 'sqlite:PATH' (survives restarts)"
@@ -41,16 +45,35 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.load(args.config)
         store = open_store(args.state, settings.audit_limit)
-    except ValueError as exc:
+    except (ValueError, OSError, sqlite3.Error) as exc:
         print(f"twg-mock-idp: {exc}", file=sys.stderr)
         return 2
+    # Bind before saying where we serve: a busy port is a clear error, not a line that
+    # promises a URL, and --port 0 prints the port actually chosen.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        sock.close()
+        store.close()
+        print(f"twg-mock-idp: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
     app = create_app(settings, store)
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"twg mock IdP serving on http://{shown}:{args.port} (state: {args.state})", flush=True)
-    server = uvicorn.Server(uvicorn_config(app, args.host, args.port, args.log_level))
-    server.run()
+    print(f"twg mock IdP serving on http://{shown}:{port} (state: {args.state})", flush=True)
+    server = uvicorn.Server(uvicorn_config(app, args.host, port, args.log_level))
+    server.run(sockets=[sock])
     store.close()
     return 0 if server.started else 1
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0-65535)")
+    return int(text)
 
 
 def _browse(args: argparse.Namespace) -> int:

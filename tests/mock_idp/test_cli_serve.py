@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -117,3 +119,60 @@ def test_help_lists_both_commands() -> None:
     assert result.returncode == 0
     assert "serve" in result.stdout
     assert "browser" in result.stdout
+
+
+def test_a_busy_port_is_a_clear_error_without_a_url_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [MOCK_IDP, "serve", "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "serving on" not in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_an_impossible_port_is_a_usage_error(port: str) -> None:
+    result = subprocess.run(
+        [MOCK_IDP, "serve", "--port", port], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "is not a TCP port" in result.stderr
+
+
+def test_port_0_serves_on_a_free_port_and_prints_it() -> None:
+    proc = subprocess.Popen(
+        [MOCK_IDP, "serve", "--port", "0", "--log-level", "warning"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.split()[5]
+        assert not url.endswith(":0")
+        for _ in range(100):
+            try:
+                meta = httpx.get(url + "/.well-known/oauth-authorization-server").json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert meta["issuer"] == url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()  # type: ignore[union-attr]
+
+
+def test_an_unusable_sqlite_path_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    result = run_serve("--state", f"sqlite:{blocker}/state.db")
+    assert result.returncode == 2
+    assert "twg-mock-idp:" in result.stderr
+    assert "Traceback" not in result.stderr
