@@ -167,3 +167,53 @@ def test_slow_down_adds_five_seconds_to_the_device_polling_interval(
     assert poll_after(interval + 1) == "slow_down"
     assert poll_after(interval + 5 + 1) == "slow_down"
     assert poll_after(interval + 15 + 1) == "authorization_pending"
+
+
+def test_token_endpoint_json_media_type_is_case_insensitive(
+    http: httpx.Client, tokens: dict[str, Any]
+) -> None:
+    response = http.post(
+        "/oauth/token",
+        content=json.dumps(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+                "client_id": "twg-cli",
+            }
+        ),
+        headers={"Content-Type": "APPLICATION/JSON"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_client_without_the_device_grant_cannot_start_one(http: httpx.Client, idp) -> None:
+    from mock_idp.seed import apply_seed
+
+    apply_seed(
+        idp.store,
+        {
+            "clients": [
+                {
+                    "client_id": "web-only",
+                    "redirect_uris": ["http://127.0.0.1/callback"],
+                    "grant_types": ["authorization_code", "refresh_token"],
+                }
+            ]
+        },
+        idp.clock.now(),
+    )
+    response = http.post("/oauth/device/code", data={"client_id": "web-only"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+
+
+def test_device_codes_are_short_consonant_codes_and_unique(http: httpx.Client) -> None:
+    codes = {
+        http.post("/oauth/device/code", data={"client_id": "twg-cli"}).json()["user_code"]
+        for _ in range(20)
+    }
+    assert len(codes) == 20
+    for code in codes:
+        assert len(code) == 9
+        assert code[4] == "-"
+        assert not set(code) & set("AEIOUY0123456789")
