@@ -127,7 +127,10 @@ class Sessions:
             family.current_refresh_hash = refresh_hash
             self.store.put(family)
         if previous is not None:
-            previous.rotated_at = now
+            # The grace window runs from the first rotation: a reuse within it must not
+            # restart it, or a stolen token could be replayed forever.
+            if previous.rotated_at is None:
+                previous.rotated_at = now
             previous.successor_hash = refresh_hash
             self.store.put(previous)
             self.audit.record(

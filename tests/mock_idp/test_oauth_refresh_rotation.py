@@ -212,3 +212,28 @@ def test_refresh_token_of_another_client_is_refused(
 def test_a_session_without_offline_access_has_nothing_to_refresh(http: httpx.Client) -> None:
     body = browser_login(http, scope="read:me read:jira-work")
     assert "refresh_token" not in body
+
+
+def test_reuse_within_grace_does_not_restart_the_grace_window(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    idp.settings.refresh_reuse_grace = 600
+    refresh(http, tokens["refresh_token"])
+    idp.clock.advance(500)
+    assert refresh(http, tokens["refresh_token"]).status_code == 200
+    # 1,000 s after the first rotation: past the window, however recently it was reused.
+    idp.clock.advance(500)
+    reuse = refresh(http, tokens["refresh_token"])
+    assert reuse.status_code == 400
+    assert "reuse detected" in reuse.json()["error_description"]
+
+
+def test_both_successors_of_a_grace_reuse_work_until_one_is_reused(
+    http: httpx.Client, tokens: dict[str, Any], idp
+) -> None:
+    idp.settings.refresh_reuse_grace = 600
+    first = refresh(http, tokens["refresh_token"]).json()
+    idp.clock.advance(30)
+    second = refresh(http, tokens["refresh_token"]).json()
+    assert refresh(http, first["refresh_token"]).status_code == 200
+    assert refresh(http, second["refresh_token"]).status_code == 200
