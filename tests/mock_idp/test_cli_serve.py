@@ -176,3 +176,16 @@ def test_an_unusable_sqlite_path_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "twg-mock-idp:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sqlite_state_keeps_codes_and_replay_protection_across_a_restart(tmp_path: Path) -> None:
+    state = f"sqlite:{tmp_path / 'mock.sqlite'}"
+    pkce = Pkce.new()
+    with ServeProcess("--state", state) as first, httpx.Client(base_url=first.url) as client:
+        code = authorize(client, authorize_params(pkce))["code"]
+    with ServeProcess("--state", state) as second, httpx.Client(base_url=second.url) as client:
+        assert redeem(client, code, pkce).status_code == 200
+    with ServeProcess("--state", state) as third, httpx.Client(base_url=third.url) as client:
+        replay = redeem(client, code, pkce)
+        assert replay.status_code == 400
+        assert replay.json()["error"] == "invalid_grant"
