@@ -186,3 +186,20 @@ def test_token_family_records_the_chosen_site(http: httpx.Client, idp) -> None:
     started = events(idp, "session.started")
     assert started[-1]["site_id"] == ACME_SITE_ID
     assert started[-1]["via"] == "authorization_code"
+
+
+def test_concurrent_redemptions_of_one_code_give_exactly_one_token(
+    http: httpx.Client, mock_server
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    code, pkce = code_for(http)
+
+    def attempt(_: int) -> int:
+        with httpx.Client(base_url=mock_server.url, timeout=10) as client:
+            return redeem(client, code, pkce).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(attempt, range(8)))
+    assert statuses.count(200) == 1
+    assert statuses.count(400) == 7
