@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oidc.core.errors import LoginRequiredError
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
@@ -313,6 +314,14 @@ def _finish_authorize(
         grant = server.get_consent_grant(oauth_req)
     except OAuth2Error as exc:  # the client changed since the flow started
         return _authorize_error(idp, request, exc, params.get("state"))
+    if consent is not None and not consent.scope:
+        # RFC 6749 section 4.1.2.1 invalid_scope: nothing asked for may be granted to this
+        # account on this site; a code for a token with no scope at all would be useless.
+        refused = InvalidScopeError(
+            "None of the requested scopes can be granted to this account on this site.",
+            redirect_uri=params["redirect_uri"],
+        )
+        return _authorize_error(idp, request, refused, params.get("state"))
     status, _, headers = server.create_authorization_response(oauth_req, consent, grant)
     location = dict(headers).get("Location")
     if location is None:

@@ -13,10 +13,12 @@ import pytest
 
 from mock_idp.models import Org
 from mock_idp.seed import ACME_ORG_ID, ACME_SANDBOX_SITE_ID, ACME_SITE_ID, DEVICE_GRANT, apply_seed
+from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import (
     Pkce,
     authorize,
     authorize_params,
+    query_of,
     redeem,
     refresh,
     sign_in_and_consent,
@@ -169,3 +171,19 @@ def test_the_pages_escape_names_from_the_seed(http: httpx.Client, idp) -> None:
     assert "<b>x</b>" not in typed.text
     device = http.get("/device", params={"user_code": '"><script>x</script>'})
     assert "<script>" not in device.text
+
+
+def test_a_consent_that_can_grant_nothing_goes_back_as_invalid_scope(
+    http: httpx.Client, idp, mock_server
+) -> None:
+    pkce = Pkce.new()
+    params = authorize_params(pkce, scope="write:jira-work delete:jira-work", state="nothing")
+    started = http.get("/authorize?" + urlencode(params))
+    done = sign_in_and_consent(http, started.headers["location"], email=BOB)
+    assert done.status_code == 302
+    query = query_of(done.headers["location"])
+    assert query["error"] == "invalid_scope"
+    assert query["state"] == "nothing"
+    assert query["iss"] == mock_server.url
+    assert "code" not in query
+    assert not events(idp, "code.issued")
