@@ -60,7 +60,16 @@ def stack() -> Iterator[Stack]:
         assert host in ("127.0.0.1", "localhost"), host
         yield Stack(compose=compose, url=f"http://127.0.0.1:{port}", env=dict(os.environ))
     finally:
-        compose.stop(down=True)  # `down --volumes`
+        # `down --volumes` with the cli profile too: otherwise the volume that only the
+        # in-network CLI service uses outlives the project.
+        subprocess.run(
+            [*compose.compose_command_property, "--profile", "cli", "down", "--volumes"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        compose.stop(down=True)
 
 
 @pytest.fixture
