@@ -84,7 +84,9 @@ class Factory:
     def clock(self) -> ServerClock:
         from twg.auth.servertime import ServerClock
 
-        return ServerClock(self.local_now)
+        clock = ServerClock(self.local_now)
+        clock.load(self.settings.config_dir)
+        return clock
 
     def http(self, auth: httpx.Auth | None = None, timeout: float = 30.0) -> httpx.Client:
         import httpx
@@ -157,10 +159,14 @@ class Factory:
         return [keyring_store, *stores]
 
     def close(self) -> None:
-        """Close the shared HTTP client if one was built (no socket left open)."""
+        """Close the shared HTTP client if one was built (no socket left open), and keep
+        the server time it learned for the next run."""
         client = self.__dict__.pop("plain_http", None)
         if client is not None:
             client.close()
+        clock = self.__dict__.get("clock")
+        if clock is not None:
+            clock.save(self.settings.config_dir)
 
     @cached_property
     def session(self) -> SessionManager:

@@ -314,6 +314,19 @@ def test_auth_refresh_judges_freshness_by_the_mock_clock(twg_mock, idp):
     assert rotations(idp) == 1
 
 
+def test_server_time_learned_by_one_run_is_used_by_the_next(twg_mock, idp, config_dir):
+    assert twg_mock("login").code == 0
+    idp.clock.advance(7 * 3600)  # past 75%, but the access token is still valid
+    assert twg_mock("api", "/me").code == 0
+    assert rotations(idp) == 0  # it decided before seeing the server's clock
+
+    status = twg_mock("auth", "status", "--json")  # no network at all
+    assert "refresh due" in status.json()["access_token_state"]
+    assert twg_mock("api", "/me").code == 0
+    assert rotations(idp) == 1  # refreshed ahead of expiry, by the server's clock
+    assert (config_dir / "server-time.json").stat().st_mode & 0o777 == 0o600
+
+
 def test_invalid_grant_as_403_like_atlassian(twg_mock, idp):
     idp.settings.invalid_grant_status = 403
     assert twg_mock("login").code == 0

@@ -6,9 +6,19 @@ clock) does not make the CLI refresh too early or too late.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from twg.auth.atomic import atomic_write
+
+# The last skew seen, kept between runs so that a command with no network (status) or
+# one that decides before its first request (api) still judges expiry in server time.
+FILENAME = "server-time.json"
+# Re-save only when the skew moved by more than this: Date has one-second resolution.
+SAVE_THRESHOLD = 5.0
 
 
 class ServerClock:
@@ -16,6 +26,33 @@ class ServerClock:
         self.local_now = local_now
         self.skew = skew
         self.observed = False
+        # Skew read from server-time.json, if any: it outranks older values in auth.conf.
+        self.persisted: float | None = None
+
+    def load(self, config_dir: Path) -> None:
+        """Start from the skew a previous run saved (unless one was observed already)."""
+        try:
+            data = json.loads((config_dir / FILENAME).read_text(encoding="utf-8"))
+            skew = float(data["skew"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return
+        self.persisted = skew
+        if not self.observed:
+            self.skew = skew
+
+    def save(self, config_dir: Path) -> None:
+        """Keep an observed skew for the next run; best effort (a read-only dir is fine)."""
+        if not self.observed or not config_dir.is_dir():
+            return
+        if self.persisted is not None and abs(self.skew - self.persisted) < SAVE_THRESHOLD:
+            return
+        if self.persisted is None and abs(self.skew) < SAVE_THRESHOLD:
+            return
+        try:
+            atomic_write(config_dir / FILENAME, json.dumps({"skew": self.skew}).encode())
+        except OSError:
+            return
+        self.persisted = self.skew
 
     def now(self) -> float:
         return self.local_now() + self.skew

@@ -93,7 +93,12 @@ class SessionManager:
 
     def load_conf(self) -> AuthConf | None:
         conf = auth_conf.load(self.config_dir)
-        if conf is not None and conf.clock_skew and not self.clock.observed:
+        if (
+            conf is not None
+            and conf.clock_skew
+            and not self.clock.observed
+            and self.clock.persisted is None
+        ):
             self.clock.skew = conf.clock_skew
         return conf
 
