@@ -16,8 +16,8 @@ import pytest
 from mock_idp.browser import Robot, RobotError
 from mock_idp.cli import main
 from mock_idp.seed import ACME_SANDBOX_SITE_ID, CLI_CLIENT_ID, DEVICE_GRANT
-from tests.mock_idp.callback_server import CallbackServer
 from tests.mock_idp.helpers import events
+from tests.mock_idp.loopback import CallbackCatcher
 from tests.mock_idp.oauth_flow import Pkce, authorize_params, redeem
 
 SCRIPT = str(Path(sys.executable).with_name("twg-mock-idp"))
@@ -30,7 +30,7 @@ def authorize_url(base: str, redirect_uri: str, pkce: Pkce, **extra: str) -> str
 
 def test_robot_signs_in_consents_and_delivers_the_callback(mock_server, idp) -> None:
     pkce = Pkce.new()
-    with CallbackServer() as callback:
+    with CallbackCatcher() as callback:
         url = authorize_url(mock_server.url, callback.redirect_uri, pkce)
         with Robot(user="alice@example.com") as robot:
             summary = robot.run(url)
@@ -50,7 +50,7 @@ def test_robot_signs_in_consents_and_delivers_the_callback(mock_server, idp) -> 
 def test_console_script_works_as_the_browser_variable(mock_server) -> None:
     """Python's webbrowser runs $BROWSER with the URL and waits for it: the login contract."""
     pkce = Pkce.new()
-    with CallbackServer() as callback:
+    with CallbackCatcher() as callback:
         url = authorize_url(mock_server.url, callback.redirect_uri, pkce)
         env = {**os.environ, "BROWSER": f"{SCRIPT} browser --user bob@example.com %s"}
         done = subprocess.run(
@@ -67,7 +67,7 @@ def test_console_script_works_as_the_browser_variable(mock_server) -> None:
 
 
 def test_deny_delivers_access_denied_to_the_callback(mock_server, capsys) -> None:
-    with CallbackServer() as callback:
+    with CallbackCatcher() as callback:
         url = authorize_url(mock_server.url, callback.redirect_uri, Pkce.new())
         assert main(["browser", "--deny", url]) == 0
     [query] = callback.received
@@ -78,7 +78,7 @@ def test_deny_delivers_access_denied_to_the_callback(mock_server, capsys) -> Non
 
 def test_site_option_picks_the_named_site(mock_server, idp) -> None:
     pkce = Pkce.new()
-    with CallbackServer() as callback:
+    with CallbackCatcher() as callback:
         url = authorize_url(mock_server.url, callback.redirect_uri, pkce)
         with Robot(site="acme-sandbox") as robot:
             robot.run(url)
@@ -89,7 +89,7 @@ def test_site_option_picks_the_named_site(mock_server, idp) -> None:
 
 
 def test_unknown_site_fails_with_a_message_naming_the_choices(mock_server, capsys) -> None:
-    with CallbackServer() as callback:
+    with CallbackCatcher() as callback:
         url = authorize_url(mock_server.url, callback.redirect_uri, Pkce.new())
         assert main(["browser", "--site", "nowhere", url]) == 1
         assert callback.received == []
@@ -99,7 +99,7 @@ def test_unknown_site_fails_with_a_message_naming_the_choices(mock_server, capsy
 
 
 def test_unknown_user_fails_without_reaching_the_callback(mock_server, capsys) -> None:
-    with CallbackServer() as callback:
+    with CallbackCatcher() as callback:
         url = authorize_url(mock_server.url, callback.redirect_uri, Pkce.new())
         assert main(["browser", "--user", "mallory@example.com", url]) == 1
         assert callback.received == []
