@@ -93,7 +93,7 @@ def check_bitbucket(
             name = response.json().get("display_name") or email
         except ValueError:
             name = email
-        return True, f"Bitbucket accepts the token (user {name})"
+        return True, f"Bitbucket accepts the token for {name}"
     if response.status_code in (401, 403):
         return False, f"Bitbucket refused the token for {email} (HTTP {response.status_code})"
     return False, f"Bitbucket answered HTTP {response.status_code}"
