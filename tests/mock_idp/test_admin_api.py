@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 
 from mock_idp.models import Org
@@ -22,12 +19,6 @@ from tests.mock_idp.helpers import ALICE, BOB, CAROL, DAVE, events, login, user
 ACME_ADMIN = {"Authorization": f"Bearer {ACME_ADMIN_KEY}"}
 ORG = f"/admin/v1/orgs/{ACME_ORG_ID}"
 JIRA = f"/ex/jira/{ACME_SITE_ID}/rest/api/3"
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 def test_orgs_lists_only_the_keys_own_org(http, mock_server):

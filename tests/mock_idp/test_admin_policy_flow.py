@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
-import pytest
-
 from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID, ACME_SITE_ID
 from tests.mock_idp.oauth_flow import browser_login, refresh
 
@@ -14,12 +9,6 @@ ADMIN = {"Authorization": f"Bearer {ACME_ADMIN_KEY}"}
 PERMISSIONS = f"/admin/v1/orgs/{ACME_ORG_ID}/twg-cli/permissions"
 JIRA = f"/ex/jira/{ACME_SITE_ID}/rest/api/3"
 FULL = "read:me read:jira-work write:jira-work delete:jira-work offline_access"
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 def bearer(tokens: dict[str, str]) -> dict[str, str]:

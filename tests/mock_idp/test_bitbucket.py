@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from mock_idp.seed import ALICE_BITBUCKET_TOKEN, BOB_BITBUCKET_TOKEN
 from tests.mock_idp.helpers import ALICE, BOB, events, login, user
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 def test_known_token_with_its_email_returns_the_user(http, idp):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from mock_idp.models import Org, Site, User
@@ -16,12 +14,6 @@ from mock_idp.settings import DAY, Settings
 from tests.mock_idp.helpers import ALICE, BOB, events, login
 
 JIRA = f"/ex/jira/{ACME_SITE_ID}/rest/api/3"
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 # clock -----------------------------------------------------------------------------------

@@ -5,19 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from mock_idp.faults import FaultMiddleware
 from tests.mock_idp.helpers import events, login
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 def queue(http: httpx.Client, **spec: object) -> dict[str, object]:

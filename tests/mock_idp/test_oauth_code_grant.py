@@ -4,10 +4,7 @@ mock clock, binding to client and redirect_uri, and the token response's shape."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from mock_idp.seed import ACME_SITE_ID
 from tests.mock_idp.helpers import events
@@ -19,12 +16,6 @@ from tests.mock_idp.oauth_flow import (
     redeem,
     refresh,
 )
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 def code_for(http: httpx.Client, **overrides: str | None) -> tuple[str, Pkce]:

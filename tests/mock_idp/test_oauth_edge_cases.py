@@ -5,7 +5,6 @@ error answers on the API endpoints."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,12 +20,6 @@ from tests.mock_idp.oauth_flow import (
     redeem,
     refresh,
 )
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ refused (section 3.1), and other errors go back with error, state and iss (RFC 9
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import httpx
@@ -13,12 +12,6 @@ import pytest
 
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import Pkce, authorize_params, query_of
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 def start(http: httpx.Client, **overrides: str | None) -> httpx.Response:

@@ -4,7 +4,6 @@ scope narrowing (RFC 6749 section 6), idle and absolute expiry by the mock clock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,12 +12,6 @@ import pytest
 from mock_idp.settings import DAY, HOUR
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import browser_login, refresh
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ section 5.2 error bodies, Cache-Control, and the metadata document (RFC 8414).""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -21,12 +20,6 @@ CONFIDENTIAL = {
     "redirect_uris": ["http://127.0.0.1/callback"],
     "client_secret": SECRET,
 }
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture

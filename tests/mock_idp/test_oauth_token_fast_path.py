@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from email.utils import parsedate_to_datetime
 
-import httpx
-import pytest
-
 from mock_idp.seed import CLI_CLIENT_ID
 from tests.mock_idp.oauth_flow import browser_login, refresh
-
-
-@pytest.fixture
-def http(mock_server):
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 def test_token_responses_carry_the_mock_clock_date(http, idp) -> None:

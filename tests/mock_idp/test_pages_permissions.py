@@ -4,12 +4,10 @@ for browser and device logins alike; and pages that escape whatever the seed hol
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 
 from mock_idp.models import Org
 from mock_idp.seed import ACME_ORG_ID, ACME_SANDBOX_SITE_ID, ACME_SITE_ID, DEVICE_GRANT, apply_seed
@@ -26,12 +24,6 @@ from tests.mock_idp.oauth_flow import (
 
 BOB = "bob@example.com"
 EVERYTHING = "read:me read:jira-work write:jira-work delete:jira-work offline_access"
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 def browser_tokens(http: httpx.Client, email: str, scope: str = EVERYTHING, **kw: Any) -> dict:

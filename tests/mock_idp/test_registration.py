@@ -1,30 +1,23 @@
-"""RFC 7591: a relying party registers itself, then logs a person in with its own client."""
+"""RFC 7591: a relying party registers itself, then logs a person in with its own http."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from mock_idp.browser import Robot
 from tests.mock_idp.oauth_flow import Pkce, query_of
 
 
-@pytest.fixture
-def client(mock_server):
-    with httpx.Client(base_url=mock_server.url) as http:
-        yield http
-
-
-def test_metadata_advertises_the_registration_endpoint(client):
-    doc = client.get("/.well-known/oauth-authorization-server").json()
+def test_metadata_advertises_the_registration_endpoint(http):
+    doc = http.get("/.well-known/oauth-authorization-server").json()
     assert doc["registration_endpoint"] == doc["issuer"] + "/oauth/register"
 
 
-def test_registered_confidential_client_completes_a_code_flow(client, mock_server):
+def test_registered_confidential_client_completes_a_code_flow(http, mock_server):
     redirect_uri = "http://localhost:8099/cb"
-    registered = client.post(
+    registered = http.post(
         "/oauth/register",
         json={
             "redirect_uris": [redirect_uri],
@@ -45,9 +38,7 @@ def test_registered_confidential_client_completes_a_code_flow(client, mock_serve
         "code_challenge": pkce.challenge,
         "code_challenge_method": "S256",
     }
-    callback = Robot(client=client).final_redirect(
-        f"{mock_server.url}/authorize?{urlencode(query)}"
-    )
+    callback = Robot(client=http).final_redirect(f"{mock_server.url}/authorize?{urlencode(query)}")
     assert callback.startswith(redirect_uri + "?")
     code = query_of(callback)["code"]
     form = {
@@ -56,16 +47,16 @@ def test_registered_confidential_client_completes_a_code_flow(client, mock_serve
         "redirect_uri": redirect_uri,
         "code_verifier": pkce.verifier,
     }
-    wrong = client.post("/oauth/token", data=form, auth=(meta["client_id"], "not-the-secret"))
+    wrong = http.post("/oauth/token", data=form, auth=(meta["client_id"], "not-the-secret"))
     assert wrong.status_code == 401
     assert wrong.json()["error"] == "invalid_client"
-    tokens = client.post("/oauth/token", data=form, auth=(meta["client_id"], meta["client_secret"]))
+    tokens = http.post("/oauth/token", data=form, auth=(meta["client_id"], meta["client_secret"]))
     assert tokens.status_code == 200, tokens.text
     assert {"access_token", "refresh_token", "id_token"} <= set(tokens.json())
 
 
-def test_public_registration_gets_no_secret(client):
-    meta = client.post(
+def test_public_registration_gets_no_secret(http):
+    meta = http.post(
         "/oauth/register",
         json={"redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method": "none"},
     ).json()
@@ -92,13 +83,13 @@ def test_public_registration_gets_no_secret(client):
         ),
     ],
 )
-def test_bad_client_metadata_is_refused(client, body, error):
-    answer = client.post("/oauth/register", json=body)
+def test_bad_client_metadata_is_refused(http, body, error):
+    answer = http.post("/oauth/register", json=body)
     assert answer.status_code == 400
     assert answer.json()["error"] == error
 
 
-def test_non_json_registration_is_a_clear_400(client):
-    answer = client.post("/oauth/register", content=b"nope", headers={"content-type": "text/plain"})
+def test_non_json_registration_is_a_clear_400(http):
+    answer = http.post("/oauth/register", content=b"nope", headers={"content-type": "text/plain"})
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_client_metadata"

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
-import pytest
-
 from mock_idp.seed import ACME_SANDBOX_SITE_ID, ACME_SITE_ID, GLOBEX_SITE_ID
 from mock_idp.settings import HOUR
 from tests.mock_idp.helpers import ALICE, BOB, FULL_SCOPE, events, login, user
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 def test_me_returns_the_signed_in_account_in_atlassian_shape(http, idp):

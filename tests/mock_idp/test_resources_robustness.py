@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 
 from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID, ACME_SITE_ID
@@ -43,12 +40,6 @@ BODIES = [
     b'{"path": "/me", "status": 503, "count": 1e10}',
     b'{"access_token_ttl": 1e20}',
 ]
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -12,12 +10,6 @@ from mock_idp.seed import ACME_ORG_ID, ACME_SANDBOX_SITE_ID, ACME_SITE_ID, GLOBE
 from tests.mock_idp.helpers import ALICE, BOB, events, login, user
 
 ACME = f"/ex/jira/{ACME_SITE_ID}/rest/api/3"
-
-
-@pytest.fixture
-def http(mock_server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
-        yield client
 
 
 def set_org_cli(idp, categories: list[str]) -> None:

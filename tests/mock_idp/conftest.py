@@ -1,0 +1,15 @@
+"""Fixtures for the mock IdP's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+def http(mock_server) -> Iterator[httpx.Client]:
+    """A client of the mock over its real loopback socket (redirects are not followed)."""
+    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
+        yield client
