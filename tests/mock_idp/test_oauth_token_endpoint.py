@@ -267,6 +267,15 @@ def test_the_iss_in_the_callback_equals_the_metadata_issuer(http: httpx.Client) 
     assert query["iss"] == issuer
 
 
+@pytest.mark.parametrize(
+    "path", ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]
+)
+def test_metadata_is_get_only(http: httpx.Client, path: str) -> None:
+    answer = http.post(path)
+    assert answer.status_code == 405
+    assert answer.json()["error"] == "method_not_allowed"
+
+
 # Date header --------------------------------------------------------------------------------
 def test_date_header_follows_the_mock_clock(http: httpx.Client, idp) -> None:
     before = parsedate_to_datetime(
