@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
@@ -14,6 +15,9 @@ from mock_idp.sessions import Sessions
 from mock_idp.settings import Settings
 from mock_idp.store import MemoryStore
 
+if TYPE_CHECKING:
+    from joserfc.jwk import RSAKey
+
 CLOCK_META = "clock"
 
 
@@ -24,11 +28,11 @@ class MockIdP:
     clock: MockClock = field(default_factory=MockClock)
     # Sign-in/consent flows in progress, by unguessable id (not persisted: a restart
     # simply asks the person to start again).
-    interactions: dict[str, dict[str, object]] = field(default_factory=dict)
+    interactions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Faults queued through /_mock/faults for the next matching calls (memory only).
     faults: FaultQueue = field(default_factory=FaultQueue)
     # The OpenID Connect signing key, made on first use (see oidc.signing_key).
-    signing_key: object | None = None
+    signing_key: RSAKey | None = None
     audit: AuditLog = field(init=False)
     sessions: Sessions = field(init=False)
 

@@ -40,8 +40,7 @@ def signing_key(idp: MockIdP) -> RSAKey:
             key = RSAKey.import_key({**fresh.as_dict(private=True), "kid": fresh.thumbprint()})
             idp.store.set_meta(KEY_META, key.as_dict(private=True))
         idp.signing_key = key
-    key_obj: RSAKey = idp.signing_key
-    return key_obj
+    return idp.signing_key
 
 
 def _half_hash(value: str) -> str:

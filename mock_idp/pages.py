@@ -20,8 +20,9 @@ from mock_idp.html import error_page, esc, hidden, page
 from mock_idp.idp import MockIdP
 from mock_idp.models import Client, DeviceCode, Org, Site, User
 from mock_idp.oauth.adapters import ClientModel, Consent
+from mock_idp.oauth.fast_token import BadBody
 from mock_idp.oauth.server import MockAuthorizationServer, OAuth2Error, oauth_request
-from mock_idp.oauth_routes import BadBody, read_params
+from mock_idp.oauth_routes import read_params
 from mock_idp.permissions import grantable_scopes
 from mock_idp.secrets_util import new_secret
 

@@ -68,7 +68,7 @@ class MemoryStore:
 
     # records -------------------------------------------------------------------------
     def get(self, kind: type[Record], key: str) -> Record | None:
-        return self._records[kind].get(key)  # type: ignore[no-any-return]
+        return self._records[kind].get(key)
 
     def all(self, kind: type[Record]) -> list[Record]:
         return list(self._records[kind].values())
