@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.types import Scope
 
 from mock_idp.audit import AuditLog
 from mock_idp.clock import MockClock
@@ -61,9 +63,21 @@ class MockIdP:
 
     def issuer(self, request: Request) -> str:
         """The issuer URL: configured, or this request's base URL (RFC 8414 section 2)."""
+        return self.issuer_of_scope(request.scope)
+
+    def issuer_of_scope(self, scope: Scope, host: str | None = None) -> str:
+        """``issuer`` from the bare ASGI scope: the token endpoint's fast path has no
+        Request, and Starlette's ``base_url`` costs several times the rest of this."""
         if self.settings.issuer:
             return self.settings.issuer.rstrip("/")
-        return str(request.base_url).rstrip("/")
+        scheme = scope.get("scheme", "http")
+        if host is None:
+            host = Headers(scope=scope).get("host")
+        if not host:
+            name, port = scope.get("server") or ("localhost", 80)
+            default = (scheme, port) in (("http", 80), ("https", 443))
+            host = name if default else f"{name}:{port}"
+        return f"{scheme}://{host}{scope.get('root_path', '')}".rstrip("/")
 
 
 def get_idp(request: Request) -> MockIdP:

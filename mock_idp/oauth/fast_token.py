@@ -59,18 +59,6 @@ def parse_params(body: bytes, content_type: str) -> dict[str, str]:
     return params
 
 
-def _issuer(server: MockAuthorizationServer, scope: Scope, headers: Headers) -> str:
-    """As ``MockIdP.issuer``: the configured issuer, or this request's base URL."""
-    configured = server.idp.settings.issuer
-    if configured:
-        return configured.rstrip("/")
-    host = headers.get("host")
-    if not host:
-        name, port = scope.get("server") or ("localhost", 80)
-        host = f"{name}:{port}"
-    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
-
-
 class TokenEndpointFastPath:
     def __init__(self, app: ASGIApp, server: MockAuthorizationServer) -> None:
         self.app = app
@@ -110,7 +98,7 @@ def token_answer(server: MockAuthorizationServer, scope: Scope, body: bytes) -> 
     except BadBody as exc:
         return _error(400, "invalid_request", str(exc))
     path = scope.get("root_path", "") + TOKEN_PATH
-    issuer = _issuer(server, scope, headers)
+    issuer = server.idp.issuer_of_scope(scope, headers.get("host"))
     request = FormRequest("POST", issuer + path, headers, params)
     request.issuer = issuer  # for an OpenID Connect id_token
     status, payload, extra = server.create_token_response(request)
