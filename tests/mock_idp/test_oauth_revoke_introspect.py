@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from mock_idp.models import Client
-from mock_idp.secrets_util import digest, fingerprint
-from mock_idp.seed import ALL_SCOPES, CLI_CLIENT_ID
+from mock_idp.secrets_util import fingerprint
+from mock_idp.seed import CLI_CLIENT_ID, apply_seed
 from tests.mock_idp.helpers import events, user
 from tests.mock_idp.oauth_flow import browser_login, refresh
 
@@ -33,16 +32,14 @@ def tokens(web) -> dict[str, str]:
 
 @pytest.fixture
 def other_client(idp) -> str:
-    idp.store.put(
-        Client(
-            client_id=OTHER,
-            name="Other app",
-            redirect_uris=["https://other.example/cb"],
-            scopes=ALL_SCOPES,
-            grant_types=["authorization_code", "refresh_token"],
-            client_secret_hash=digest(OTHER_SECRET),
-        )
-    )
+    client = {
+        "client_id": OTHER,
+        "name": "Other app",
+        "redirect_uris": ["https://other.example/cb"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "client_secret": OTHER_SECRET,
+    }
+    apply_seed(idp.store, {"clients": [client]}, idp.clock.now())
     return OTHER
 
 

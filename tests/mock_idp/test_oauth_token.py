@@ -9,9 +9,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from mock_idp.models import Client
-from mock_idp.secrets_util import digest
-from mock_idp.seed import ALL_SCOPES, CLI_CLIENT_ID
+from mock_idp.seed import CLI_CLIENT_ID, apply_seed
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import (
     REDIRECT_URI,
@@ -35,16 +33,14 @@ def web(idp_app) -> Iterator[TestClient]:
 
 @pytest.fixture
 def confidential(idp) -> str:
-    idp.store.put(
-        Client(
-            client_id=SECRET_CLIENT_ID,
-            name="Reporting app",
-            redirect_uris=["https://reports.example/cb"],
-            scopes=ALL_SCOPES,
-            grant_types=["authorization_code", "refresh_token"],
-            client_secret_hash=digest(SECRET),
-        )
-    )
+    client = {
+        "client_id": SECRET_CLIENT_ID,
+        "name": "Reporting app",
+        "redirect_uris": ["https://reports.example/cb"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "client_secret": SECRET,
+    }
+    apply_seed(idp.store, {"clients": [client]}, idp.clock.now())
     return SECRET_CLIENT_ID
 
 
