@@ -24,7 +24,7 @@ def active(http: httpx.Client, token: str) -> bool:
     return bool(answer.json()["active"])
 
 
-def test_refresh_rotates_both_tokens(http: httpx.Client, tokens: dict[str, Any]) -> None:
+def test_refresh_rotates_both_tokens(http: httpx.Client, tokens: dict[str, Any], idp) -> None:
     response = refresh(http, tokens["refresh_token"])
     assert response.status_code == 200, response.text
     body = response.json()
@@ -34,6 +34,7 @@ def test_refresh_rotates_both_tokens(http: httpx.Client, tokens: dict[str, Any])
     assert body["expires_in"] == 8 * HOUR
     assert body["scope"] == tokens["scope"]
     assert response.headers["cache-control"] == "no-store"
+    assert idp.sessions.check_access(body["access_token"]) is not None
     # The new pair works; the chain goes on.
     assert refresh(http, body["refresh_token"]).status_code == 200
 
@@ -58,13 +59,16 @@ def test_reusing_a_rotated_token_revokes_the_whole_family(
     idp.clock.advance(1)
     reuse = refresh(http, tokens["refresh_token"])
     assert reuse.status_code == 400
-    assert reuse.json()["error"] == "invalid_grant"
-    assert "reuse detected" in reuse.json()["error_description"]
+    assert reuse.json() == {
+        "error": "invalid_grant",
+        "error_description": "Refresh token reuse detected; the session was revoked.",
+    }
     # The legitimate newest token is dead too, and so is its access token.
     after = refresh(http, newer["refresh_token"])
     assert after.status_code == 400
     assert after.json()["error"] == "invalid_grant"
     assert not active(http, newer["access_token"])
+    assert idp.sessions.check_access(newer["access_token"]) is None
     assert events(idp, "refresh.reuse_detected")
     assert events(idp, "family.revoked")[-1]["reason"] == "reuse_detected"
 
