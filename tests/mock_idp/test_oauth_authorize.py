@@ -3,7 +3,6 @@ authorization request can be refused (OAuth 2.1, RFC 6749 section 4.1.2.1, RFC 9
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -23,12 +22,6 @@ from tests.mock_idp.oauth_flow import (
 )
 
 ISSUER = "http://testserver"
-
-
-@pytest.fixture
-def web(idp_app) -> Iterator[TestClient]:
-    with TestClient(idp_app, follow_redirects=False) as client:
-        yield client
 
 
 def start(web: TestClient, params: dict[str, str]):

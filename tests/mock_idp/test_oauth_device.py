@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from starlette.testclient import TestClient
 
 from mock_idp.seed import CLI_CLIENT_ID, DEVICE_GRANT
@@ -14,12 +12,6 @@ from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import CLI_SCOPE, refresh, sign_in_and_consent
 
 ISSUER = "http://testserver"
-
-
-@pytest.fixture
-def web(idp_app) -> Iterator[TestClient]:
-    with TestClient(idp_app, follow_redirects=False) as client:
-        yield client
 
 
 def start_device(web: TestClient, scope: str = CLI_SCOPE) -> dict[str, object]:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from starlette.testclient import TestClient
 
@@ -12,12 +10,6 @@ from mock_idp.seed import CLI_CLIENT_ID
 from tests.mock_idp.oauth_flow import browser_login, refresh
 
 DAY = 86400
-
-
-@pytest.fixture
-def web(idp_app) -> Iterator[TestClient]:
-    with TestClient(idp_app, follow_redirects=False) as client:
-        yield client
 
 
 @pytest.fixture

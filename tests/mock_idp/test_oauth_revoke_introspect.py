@@ -4,7 +4,6 @@ sends only its client_id; activity is decided by the mock's clock."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
@@ -17,12 +16,6 @@ from tests.mock_idp.oauth_flow import browser_login, refresh
 ISSUER = "http://testserver"
 OTHER = "other-app"
 OTHER_SECRET = "other-app-secret"
-
-
-@pytest.fixture
-def web(idp_app) -> Iterator[TestClient]:
-    with TestClient(idp_app, follow_redirects=False) as client:
-        yield client
 
 
 @pytest.fixture

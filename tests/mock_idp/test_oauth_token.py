@@ -4,7 +4,6 @@ what every token response must look like, for public and confidential clients.""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
@@ -23,12 +22,6 @@ from tests.mock_idp.oauth_flow import (
 
 SECRET_CLIENT_ID = "reporting-app"
 SECRET = "s3cret-of-the-reporting-app"
-
-
-@pytest.fixture
-def web(idp_app) -> Iterator[TestClient]:
-    with TestClient(idp_app, follow_redirects=False) as client:
-        yield client
 
 
 @pytest.fixture
