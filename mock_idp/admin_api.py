@@ -177,18 +177,8 @@ async def put_cli_permissions(request: Request, org_id: str) -> dict[str, Any]:
         after=after,
         revoke_sessions=revoke,
     )
-    revoked = 0
-    if revoke:
-        # Saved "and revoke sessions": everyone signs in again and gets the new scopes.
-        revoked = idp.sessions.revoke_sessions(org_id=org_id, reason="admin_policy")
-        idp.audit.record(
-            "admin.sessions_revoked",
-            org_id=org_id,
-            admin=key.email,
-            account_id=None,
-            reason="admin_policy",
-            count=revoked,
-        )
+    # Saved "and revoke sessions": everyone signs in again and gets the new scopes.
+    revoked = _revoke(idp, key, org_id, None, "admin_policy") if revoke else 0
     return {**after, "revoked_sessions": revoked}
 
 
@@ -201,24 +191,27 @@ async def list_cli_sessions(request: Request, org_id: str) -> dict[str, Any]:
     return {"data": [_session_json(idp, f) for f in live], "links": {}}
 
 
-def _revoke(idp: MockIdP, key: AdminKey, org_id: str, account_id: str | None) -> dict[str, int]:
-    count = idp.sessions.revoke_sessions(org_id=org_id, account_id=account_id, reason="org_admin")
+def _revoke(
+    idp: MockIdP, key: AdminKey, org_id: str, account_id: str | None, reason: str = "org_admin"
+) -> int:
+    """Revoke the org's (or one account's) live CLI sessions and audit who did it."""
+    count = idp.sessions.revoke_sessions(org_id=org_id, account_id=account_id, reason=reason)
     idp.audit.record(
         "admin.sessions_revoked",
         org_id=org_id,
         admin=key.email,
         account_id=account_id,
-        reason="org_admin",
+        reason=reason,
         count=count,
     )
-    return {"revoked_sessions": count}
+    return count
 
 
 @router.delete("/orgs/{org_id}/twg-cli/sessions")
 async def revoke_all_sessions(request: Request, org_id: str) -> dict[str, int]:
     idp, key = _admin(request, org_id)
     _org(idp, org_id)
-    return _revoke(idp, key, org_id, None)
+    return {"revoked_sessions": _revoke(idp, key, org_id, None)}
 
 
 @router.delete("/orgs/{org_id}/users/{account_id}/twg-cli/sessions")
@@ -227,4 +220,4 @@ async def revoke_user_sessions(request: Request, org_id: str, account_id: str) -
     _org(idp, org_id)
     if idp.store.get(User, account_id) is None:
         raise admin_error(404, "not_found", f"User {account_id} does not exist.")
-    return _revoke(idp, key, org_id, account_id)
+    return {"revoked_sessions": _revoke(idp, key, org_id, account_id)}
