@@ -6,10 +6,16 @@ never a traceback holding request data (see twg.main).
 
 from __future__ import annotations
 
+# Exit codes: the table in docs/exit-codes.md is the contract; sysexits(3) where one fits.
 EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 77
+EXIT_ERROR = 1  # the server refused the request (API 4xx, permission, allowlist)
+EXIT_USAGE = 2  # bad flags or arguments
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: IdP or API unreachable, 5xx, 429, timeout, bad answer
+EXIT_IOERR = 74  # EX_IOERR: the config directory or secret store cannot be read or written
+EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: busy (refresh lock, keyring timeout): try again
+EXIT_AUTH = 77  # EX_NOPERM: the session is missing or dead; `twg login`
+EXIT_CONFIG = 78  # EX_CONFIG: bad settings (environment, unsafe config directory)
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 class TwgError(Exception):
@@ -53,16 +59,33 @@ class AuthInvalid(TwgError):
 
 class NetworkError(TwgError):
     code = "NETWORK"
+    exit_code = EXIT_UNAVAILABLE
+
+
+class Unavailable(TwgError):
+    """The identity provider or API answered, but not usefully (5xx, 429, HTML)."""
+
+    code = "UNAVAILABLE"
+    exit_code = EXIT_UNAVAILABLE
+
+
+class ConfigError(TwgError):
+    """A setting or the config directory itself is wrong or unsafe."""
+
+    code = "CONFIG"
+    exit_code = EXIT_CONFIG
 
 
 class StorageError(TwgError):
     """The config directory or secret store cannot be read or written."""
 
     code = "STORAGE"
+    exit_code = EXIT_IOERR
 
 
 class KeyringTimeout(StorageError):
     code = "KEYRING_TIMEOUT"
+    exit_code = EXIT_TEMPFAIL
 
 
 class ApiError(TwgError):
