@@ -12,7 +12,11 @@ from starlette.types import ASGIApp
 
 
 def uvicorn_config(
-    app: ASGIApp, host: str, port: int, log_level: str = "warning"
+    app: ASGIApp,
+    host: str,
+    port: int,
+    log_level: str = "warning",
+    timeout_graceful_shutdown: int | None = None,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -24,7 +28,61 @@ def uvicorn_config(
         date_header=False,
         server_header=False,
         lifespan="off",
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
+
+
+# How long a stopping test server lets in-flight responses finish before cancelling them.
+STOP_GRACE_SECONDS = 1
+# How often the stopping server looks whether its connections have closed.
+_CLOSE_CHECK_SECONDS = 0.002
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, stopping at once instead of at its next 0.1 s tick.
+
+    uvicorn looks at ``should_exit`` every 0.1 s and sleeps another 0.1 s in
+    ``shutdown``: 0.16 s per stop on average, paid by every test that starts a mock.
+    Here ``request_exit`` wakes the serving loop through an event, and ``shutdown`` waits
+    only as long as open connections need to close (idle keep-alive ones close at once).
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._exit: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        # Set before looking at should_exit: request_exit (another thread) sets the flag
+        # first and then reads these, so one of the two always sees the other.
+        self._exit = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        if not self.should_exit:
+            await self._exit.wait()
+
+    def request_exit(self) -> None:
+        """Thread-safe: stop serving now."""
+        self.should_exit = True
+        loop, event = self._loop, self._exit
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        try:
+            async with asyncio.timeout(self.config.timeout_graceful_shutdown):
+                while self.server_state.connections or self.server_state.tasks:
+                    await asyncio.sleep(_CLOSE_CHECK_SECONDS)
+        except TimeoutError:
+            for task in self.server_state.tasks:
+                task.cancel(msg="the test server stopped")
+        for server in self.servers:
+            await server.wait_closed()
 
 
 class BackgroundServer:
@@ -35,7 +93,9 @@ class BackgroundServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
-        self._server = uvicorn.Server(uvicorn_config(app, self.host, self.port))
+        self._server = _PromptServer(
+            uvicorn_config(app, self.host, self.port, timeout_graceful_shutdown=STOP_GRACE_SECONDS)
+        )
         self._thread = threading.Thread(target=self._run, name="mock-idp", daemon=True)
 
     @property
@@ -54,7 +114,7 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        self._server.request_exit()
         self._thread.join(10)
         self._sock.close()
 

@@ -1,17 +1,47 @@
-"""Fixtures shared by every test: isolation from the developer's machine, and the mock IdP."""
+"""Fixtures shared by every test: isolation from the developer's machine, the mock IdP
+(from the project's own pytest plugin, mock_idp/pytest_plugin.py: one way to start a
+mock), and no silent skips under CI."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
-from mock_idp.app import create_app
 from mock_idp.idp import MockIdP
-from mock_idp.server import BackgroundServer
+from mock_idp.pytest_plugin import MockIdPClient, running_in_ci
 from mock_idp.settings import Settings
+
+# Read once at import: the autouse isolated_env fixture removes CI from each test's env.
+IN_CI = running_in_ci()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "allowed_skip_in_ci(reason): this test may skip under CI (a platform it cannot run on)",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under CI every skip is a failure, unless the test is marked allowed_skip_in_ci:
+    CI must never pass by not running something."""
+    report = yield
+    if (
+        IN_CI
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+        and item.get_closest_marker("allowed_skip_in_ci") is None
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI (CI={os.environ.get('CI', '')!r}): {reason}"
+    return report
 
 
 @pytest.fixture(autouse=True)
@@ -30,23 +60,31 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+# The plugin's fixtures under the names the project's tests use: parametrizing
+# ``idp_settings`` starts the plugin's mock with those settings.
+
+
 @pytest.fixture
 def idp_settings() -> Settings:
     return Settings()
 
 
 @pytest.fixture
-def idp_app(idp_settings: Settings):
-    return create_app(idp_settings)
+def mock_idp_settings(idp_settings: Settings) -> Settings:
+    return idp_settings
 
 
 @pytest.fixture
-def idp(idp_app) -> MockIdP:
+def idp_app(mock_idp_app):  # type: ignore[no-untyped-def]
+    return mock_idp_app
+
+
+@pytest.fixture
+def idp(idp_app) -> MockIdP:  # type: ignore[no-untyped-def]
     return idp_app.state.idp  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def mock_server(idp_app) -> Iterator[BackgroundServer]:
-    """The mock IdP over a real loopback socket (uvicorn in a thread)."""
-    with BackgroundServer(idp_app) as server:
-        yield server
+def mock_server(mock_idp: MockIdPClient) -> MockIdPClient:
+    """The mock IdP over a real loopback socket (the plugin's ``mock_idp``)."""
+    return mock_idp

@@ -1,97 +1,115 @@
-"""Fixtures for CLI tests: a fake IdP behind httpx.MockTransport and an in-process runner."""
+"""CLI tests run ``twg`` against the real mock IdP: the plugin's ``mock_idp`` and ``twg``
+fixtures (mock_idp/pytest_plugin.py), plus helpers for what these tests look at."""
 
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.fake_idp import API, BB, ISSUER, FakeIdP
-from twg.iostreams import IOStreams
-from twg.main import main
+from mock_idp.pytest_plugin import CliResult, MockIdPClient, TwgCli
+
+DAY = 86400
+HOUR = 3600
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-    prompts: list[str]
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+def stored(config_dir: Path) -> dict[str, Any]:
+    """The secrets file of the file credential store."""
+    return json.loads((config_dir / "credentials").read_text())  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def fake() -> FakeIdP:
-    return FakeIdP()
+def auth_conf(config_dir: Path) -> dict[str, Any]:
+    return json.loads((config_dir / "auth.conf").read_text())  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def config_dir(isolated_env: Path) -> Path:
-    return isolated_env / ".config" / "twg"
+def count(mock: MockIdPClient, event: str) -> int:
+    """How many audit events of exactly this name the mock recorded."""
+    return sum(1 for e in mock.audit(event) if e["event"] == event)
 
 
-@pytest.fixture
-def base_env(isolated_env: Path, config_dir: Path) -> dict[str, str]:
-    return {
-        "HOME": str(isolated_env),
-        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
-        "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
-        "TWG_CONFIG_DIR": str(config_dir),
-        "TWG_IDP_URL": ISSUER,
-        "TWG_API_URL": API,
-        "TWG_BITBUCKET_URL": BB,
-        "TWG_CREDENTIAL_STORE": "file",
-    }
+def api_statuses(mock: MockIdPClient, path: str) -> list[int]:
+    """The HTTP status of each API call the mock served on ``path``, in order."""
+    return [e["details"]["status"] for e in mock.audit("api.call") if e["details"]["path"] == path]
 
 
-Runner = Callable[..., Result]
+def refresh_with(mock: MockIdPClient, refresh_token: str) -> Any:
+    """Spend ``refresh_token`` at the mock as another copy of the credentials would."""
+    return mock.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": "twg-cli",
+        },
+    )
 
 
 @pytest.fixture
-def twg(fake: FakeIdP, base_env: dict[str, str]) -> Runner:
-    def run(
-        *args: str,
-        env: dict[str, str | None] | None = None,
-        tty: bool = False,
-        hidden: list[str] | None = None,
-        browser: Callable[[str], bool] | None = None,
-        login_timeout: float = 5.0,
-        stdin: str = "",
-        keyring_backend: Any = None,
-        local_shift: float = 0.0,
-    ) -> Result:
-        environ = dict(base_env)
-        for key, value in (env or {}).items():
-            if value is None:
-                environ.pop(key, None)
-            else:
-                environ[key] = value
-        io = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden)
-        code = main(
-            list(args),
-            io=io,
-            environ=environ,
-            transport=fake.transport(),
-            browser=browser or fake.browser(),
-            login_timeout=login_timeout,
-            keyring_backend=keyring_backend,
-            local_now=lambda: time.time() + local_shift,
-        )
-        return Result(code, io.output(), io.errors(), io.hidden_prompts)  # type: ignore[attr-defined]
-
-    return run
+def config_dir(twg: TwgCli) -> Path:
+    return twg.config_dir
 
 
 @pytest.fixture
-def logged_in(twg: Runner) -> Result:
-    result = twg("login")
+def logged_in(twg: TwgCli) -> CliResult:
+    result = twg.run("login")
     assert result.code == 0, result.err
     return result
+
+
+class DeviceWait:
+    """Stands in for the CLI's sleep between device-code polls.
+
+    Instead of waiting, each sleep moves the mock's clock forward by the same amount (so
+    the mock sees polls at the pace the CLI chose) and the robot person acts at the
+    chosen sleep: the device login runs in milliseconds with the CLI's real poller.
+    """
+
+    def __init__(self, mock: MockIdPClient, twg: TwgCli, monkeypatch: pytest.MonkeyPatch) -> None:
+        from twg.auth import device
+        from twg.commands import login
+
+        self.mock = mock
+        self.twg = twg
+        self.slept: list[float] = []
+        self.now = 0.0
+        self.actions: dict[int, Callable[[Any], None]] = {}
+        self.hold_clock: set[int] = set()
+        real = device.poll_device_token
+
+        def poller(client: Any, grant: Any, timeout: float) -> Any:
+            return real(
+                client, grant, timeout, sleep=lambda s: self._sleep(s, grant), monotonic=self._now
+            )
+
+        monkeypatch.setattr(login, "poll_device_token", poller)
+
+    def _now(self) -> float:
+        return self.now
+
+    def _sleep(self, seconds: float, grant: Any) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        number = len(self.slept)
+        if number not in self.hold_clock:
+            self.mock.clock.advance(seconds)
+        action = self.actions.get(number)
+        if action is not None:
+            action(grant)
+
+    def approve_at(self, sleep_number: int, *, deny: bool = False) -> None:
+        """The person opens the verification URL during that sleep."""
+        from mock_idp.browser import Robot
+
+        def approve(grant: Any) -> None:
+            with Robot(user=self.twg.user, deny=deny) as robot:
+                robot.run(grant.verification_uri_complete)
+
+        self.actions[sleep_number] = approve
+
+
+@pytest.fixture
+def device(mock_idp: MockIdPClient, twg: TwgCli, monkeypatch: pytest.MonkeyPatch) -> DeviceWait:
+    return DeviceWait(mock_idp, twg, monkeypatch)

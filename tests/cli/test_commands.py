@@ -1,29 +1,40 @@
-"""logout, auth status, doctor, api and the Bitbucket token, in-process against the fake."""
+"""logout, auth status, doctor, api and the Bitbucket token, in-process against the real
+mock IdP."""
 
 from __future__ import annotations
 
 import json
 
+from mock_idp.seed import ACME_ORG_ID, ACME_SITE_ID, ALICE_BITBUCKET_TOKEN
+from tests.cli.conftest import HOUR, count, refresh_with, stored
 
-def test_logout_revokes_both_tokens_and_removes_local_files(logged_in, twg, fake, config_dir):
-    creds = json.loads((config_dir / "credentials").read_text())
-    result = twg("logout")
+ISSUES = f"/ex/jira/{ACME_SITE_ID}/rest/api/3/issue"
+
+# logout ----------------------------------------------------------------------------------
+
+
+def test_logout_revokes_at_the_mock_and_removes_local_files(logged_in, twg, mock_idp, config_dir):
+    creds = stored(config_dir)
+    result = twg.run("logout")
 
     assert result.code == 0
     assert "server revoked your tokens" in result.err
-    assert fake.revoked_tokens == [creds["refresh_token"], creds["access_token"]]
+    assert count(mock_idp, "token.revoked") == 2  # the refresh token, then the access token
     assert not (config_dir / "auth.conf").exists()
     assert not (config_dir / "credentials").exists()
-    status = twg("auth", "status", "--json")
+    assert refresh_with(mock_idp, creds["refresh_token"]).json()["error"] == "invalid_grant"
+    me = mock_idp.http.get("/me", headers={"Authorization": f"Bearer {creds['access_token']}"})
+    assert me.status_code == 401
+    status = twg.run("auth", "status", "--json")
     assert status.code == 77
     assert status.json()["error"]["code"] == "AUTH_REQUIRED"
 
 
-def test_offline_logout_removes_locally_and_says_the_server_was_not_told(
-    logged_in, twg, fake, config_dir
+def test_logout_with_the_idp_gone_removes_locally_and_says_the_server_was_not_told(
+    logged_in, twg, mock_idp, config_dir
 ):
-    fake.offline = True
-    result = twg("logout", "--json")
+    mock_idp.stop()
+    result = twg.run("logout", "--json")
 
     assert result.code == 0
     assert result.json()["revoked_at_server"] is False
@@ -32,15 +43,32 @@ def test_offline_logout_removes_locally_and_says_the_server_was_not_told(
     assert not (config_dir / "credentials").exists()
 
 
+def test_logout_when_the_revocation_endpoint_fails_still_logs_out_locally(
+    logged_in, twg, mock_idp, config_dir
+):
+    mock_idp.faults.add("/oauth/revoke", status=503, count=2)
+    result = twg.run("logout", "--json")
+
+    assert result.code == 0
+    assert result.json()["revoked_at_server"] is False
+    assert "server could not be told" in result.err
+    assert not (config_dir / "credentials").exists()
+
+
 def test_logout_when_not_logged_in_says_so(twg):
-    result = twg("logout")
+    result = twg.run("logout")
     assert result.code == 0
     assert "not logged in" in result.err
 
 
-def test_status_shows_account_site_scopes_store_and_source_without_network(logged_in, twg, fake):
-    before = len(fake.requests)
-    result = twg("auth", "status", "--json")
+# status ----------------------------------------------------------------------------------
+
+
+def test_status_shows_account_site_scopes_store_and_source_without_network(
+    logged_in, twg, mock_idp, config_dir
+):
+    before = len(mock_idp.audit())
+    result = twg.run("auth", "status", "--json")
 
     assert result.code == 0
     data = result.json()
@@ -50,101 +78,143 @@ def test_status_shows_account_site_scopes_store_and_source_without_network(logge
     assert data["storage"]["backend"] == "file"
     assert data["token_source"] == "file"
     assert data["bitbucket_token"] == "no"
-    assert len(fake.requests) == before  # no network
-    for token in [*fake.access, *fake.refresh]:
-        assert token not in result.out
+    assert len(mock_idp.audit()) == before  # no network
+    secrets = stored(config_dir)
+    assert secrets["access_token"] not in result.out
+    assert secrets["refresh_token"] not in result.out
 
 
 def test_status_text_names_the_file_store_plainly(logged_in, twg):
-    result = twg("auth", "status")
+    result = twg.run("auth", "status")
     assert result.code == 0
     assert "Storage: file" in result.out
     assert "mode 0600" in result.out
 
 
 def test_status_shows_env_source_for_the_override(twg):
-    result = twg("auth", "status", "--json", env={"TWG_OAUTH_ACCESS_TOKEN": "delegated-xyz"})
+    result = twg.run("auth", "status", "--json", env={"TWG_OAUTH_ACCESS_TOKEN": "delegated-xyz"})
     assert result.code == 0
     assert result.json()["token_source"] == "env"
     assert "delegated-xyz" not in result.out
 
 
-def test_api_403_explains_permissions_and_the_server_reason(logged_in, twg):
-    result = twg("api", "/forbidden")
+# api -------------------------------------------------------------------------------------
+
+
+def test_api_403_explains_permissions_and_the_server_reason(twg, mock_idp):
+    twg.user = "bob@example.com"  # a read-only member of acme
+    assert twg.run("login").code == 0
+    body = json.dumps({"fields": {"summary": "x"}})
+    result = twg.run("api", "-X", "POST", ISSUES, "--data", body)
 
     assert result.code == 1
     assert "your organization's CLI permissions do not allow this" in result.err
-    assert "Delete is not allowed by your org" in result.err
     assert "Traceback" not in result.err
+    assert api_call(mock_idp, "POST", ISSUES) == 403
+
+    js = twg.run("api", "-X", "POST", ISSUES, "--data", body, "--json")
+    assert js.code == 1
+    assert js.json()["error"]["code"] == "FORBIDDEN"
 
 
-def test_api_403_in_json_mode_is_one_error_document(logged_in, twg):
-    result = twg("api", "/forbidden", "--json")
-    assert result.json()["error"]["code"] == "FORBIDDEN"
+def api_call(mock_idp, method: str, path: str) -> int:
+    [status] = [
+        e["details"]["status"]
+        for e in mock_idp.audit("api.call")
+        if e["details"]["method"] == method and e["details"]["path"] == path
+    ][-1:]
+    return int(status)
 
 
-def test_api_sends_method_and_json_body(logged_in, twg):
-    result = twg("api", "-X", "POST", "/ex/thing", "--data", '{"a": 1}')
+def test_api_sends_method_and_json_body(logged_in, twg, mock_idp):
+    body = {"fields": {"summary": "Sent by twg api"}}
+    result = twg.run("api", "-X", "POST", ISSUES, "--data", json.dumps(body))
+
     assert result.code == 0, result.err
-    assert json.loads(result.out) == {"path": "/ex/thing", "method": "POST", "body": {"a": 1}}
+    created = json.loads(result.out)
+    fetched = twg.run("api", f"{ISSUES}/{created['key']}")
+    assert fetched.code == 0, fetched.err
+    assert json.loads(fetched.out)["fields"]["summary"] == "Sent by twg api"
+    assert api_call(mock_idp, "POST", ISSUES) == 201
 
 
-def test_api_bad_json_data_is_a_usage_error(logged_in, twg):
-    result = twg("api", "-X", "POST", "/x", "--data", "{nope")
+def test_api_bad_json_data_is_a_usage_error_and_sends_nothing(logged_in, twg, mock_idp):
+    before = len(mock_idp.audit("api.call"))
+    result = twg.run("api", "-X", "POST", ISSUES, "--data", "{nope")
+
     assert result.code == 2
+    assert len(mock_idp.audit("api.call")) == before
 
 
 def test_unknown_flag_is_usage_error_exit_2(twg):
-    result = twg("api", "/me", "--bogus")
+    result = twg.run("api", "/me", "--bogus")
     assert result.code == 2
+    assert "--bogus" in result.err
 
 
-def test_bitbucket_token_is_asked_hidden_validated_and_saved(twg, fake, config_dir):
-    result = twg("login", tty=True, hidden=["wrong-token", "bb-secret-alice"])
+# the Bitbucket token ---------------------------------------------------------------------
+
+
+def test_bitbucket_token_is_asked_hidden_validated_and_saved(twg, mock_idp, config_dir):
+    result = twg.run("login", tty=True, hidden=["wrong-token", ALICE_BITBUCKET_TOKEN])
 
     assert result.code == 0, result.err
     assert len(result.prompts) == 2
     assert all("hidden" in p for p in result.prompts)
     assert "refused the token" in result.err
     assert "Bitbucket token: saved" in result.err
-    assert "bb-secret-alice" not in result.err + result.out
-    assert json.loads((config_dir / "credentials").read_text())["bitbucket_token"] == (
-        "bb-secret-alice"
-    )
-    api = twg("api", "--bitbucket", "/2.0/user")
+    assert ALICE_BITBUCKET_TOKEN not in result.err + result.out
+    assert stored(config_dir)["bitbucket_token"] == ALICE_BITBUCKET_TOKEN
+    assert count(mock_idp, "bitbucket.auth_failed") == 1
+    api = twg.run("api", "--bitbucket", "/2.0/user")
     assert api.code == 0, api.err
     assert json.loads(api.out)["username"] == "alice"
 
 
-def test_bitbucket_token_is_kept_across_force_login_unless_forced(twg, fake, config_dir):
-    twg("login", tty=True, hidden=["bb-secret-alice"])
-    again = twg("login", "--force", tty=True, hidden=[])
-    # --force on login asks again; an empty answer skips and the old token is cleared? No:
-    # the prompt was offered (force) and skipped, so nothing new is saved.
-    assert again.code == 0
+def test_a_forced_login_offers_the_bitbucket_prompt_again_and_an_empty_answer_keeps_it(
+    twg, config_dir
+):
+    assert twg.run("login", tty=True, hidden=[ALICE_BITBUCKET_TOKEN]).code == 0
+    again = twg.run("login", "--force", tty=True, hidden=[""])
+
+    assert again.code == 0, again.err
     assert len(again.prompts) == 1
+    assert stored(config_dir)["bitbucket_token"] == ALICE_BITBUCKET_TOKEN
 
 
 def test_bitbucket_prompt_is_skipped_without_a_terminal(twg):
-    result = twg("login")
+    result = twg.run("login")
     assert "skipped (no terminal" in result.err
     assert result.prompts == []
 
 
 def test_setup_bitbucket_keeps_existing_token_unless_force(twg, config_dir):
-    twg("login", tty=True, hidden=["bb-secret-alice"])
-    kept = twg("setup", "bitbucket", tty=True, hidden=["other"])
+    assert twg.run("login", tty=True, hidden=[ALICE_BITBUCKET_TOKEN]).code == 0
+    kept = twg.run("setup", "bitbucket", tty=True, hidden=["other"])
     assert kept.code == 0
     assert "kept" in kept.err
     assert kept.prompts == []
-    forced = twg("setup", "bitbucket", "--force", tty=True, hidden=["bb-secret-alice"])
+    forced = twg.run("setup", "bitbucket", "--force", tty=True, hidden=[ALICE_BITBUCKET_TOKEN])
     assert forced.code == 0
     assert "saved" in forced.err
+    assert len(forced.prompts) == 1
+
+
+def test_twg_bbc_token_env_is_used_without_prompting(logged_in, twg):
+    env = {"TWG_BBC_TOKEN": ALICE_BITBUCKET_TOKEN}
+    result = twg.run("api", "--bitbucket", "/2.0/user", env=env)
+    assert result.code == 0, result.err
+    assert result.prompts == []
+    status = twg.run("auth", "status", "--json", env=env)
+    assert status.json()["bitbucket_token"] == "env"
+
+
+# doctor ----------------------------------------------------------------------------------
 
 
 def test_doctor_passes_when_everything_works(twg):
-    twg("login", tty=True, hidden=["bb-secret-alice"])
-    result = twg("doctor", "--json")
+    assert twg.run("login", tty=True, hidden=[ALICE_BITBUCKET_TOKEN]).code == 0
+    result = twg.run("doctor", "--json")
 
     assert result.code == 0, result.out
     checks = {c["name"]: c["status"] for c in result.json()["checks"]}
@@ -158,26 +228,20 @@ def test_doctor_passes_when_everything_works(twg):
     }
 
 
-def test_doctor_fails_with_77_when_the_session_is_dead(logged_in, twg, fake):
-    fake.revoke_all("org_admin")
-    fake.now += 9 * 3600
-    result = twg("doctor")
+def test_doctor_fails_with_77_when_the_session_is_dead(logged_in, twg, mock_idp):
+    mock_idp.idp.sessions.revoke_sessions(org_id=ACME_ORG_ID, reason="org_admin")
+    mock_idp.clock.advance(9 * HOUR)
+    result = twg.run("doctor")
 
     assert result.code == 77
     assert "[FAIL]" in result.out
     assert "revoked by an organization admin" in result.out
 
 
-def test_doctor_reports_a_bad_bitbucket_token(twg, fake):
-    twg("login", tty=True, hidden=["bb-secret-alice"])
-    fake.bitbucket_tokens.clear()
-    result = twg("doctor")
+def test_doctor_reports_a_bitbucket_token_the_server_refuses(twg, mock_idp):
+    assert twg.run("login", tty=True, hidden=[ALICE_BITBUCKET_TOKEN]).code == 0
+    mock_idp.faults.add("/2.0/user", status=401)
+    result = twg.run("doctor")
+
     assert result.code == 1
     assert "[FAIL] bitbucket" in result.out
-
-
-def test_twg_bbc_token_env_is_used_without_prompting(logged_in, twg):
-    result = twg("api", "--bitbucket", "/2.0/user", env={"TWG_BBC_TOKEN": "bb-secret-alice"})
-    assert result.code == 0, result.err
-    status = twg("auth", "status", "--json", env={"TWG_BBC_TOKEN": "bb-secret-alice"})
-    assert status.json()["bitbucket_token"] == "env"

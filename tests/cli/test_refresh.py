@@ -1,186 +1,181 @@
-"""Refresh: 75% threshold, 401 retry, dead sessions and their messages, the preflight."""
+"""Refresh against the real mock IdP: the 75 % threshold by server time, the 401 retry,
+dead sessions and their messages, and delegated tokens."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
+import time
 
 import pytest
 
-from tests.cli.fake_idp import DAY
+from mock_idp.seed import ACME_ORG_ID
+from tests.cli.conftest import DAY, HOUR, api_statuses, auth_conf, count, refresh_with, stored
 
 
-def stored(config_dir):
-    return json.loads((config_dir / "credentials").read_text())
-
-
-def test_expired_access_token_is_refreshed_once_on_401_and_the_call_succeeds(
-    logged_in, twg, fake, config_dir
+def test_an_expired_access_token_is_refreshed_once_after_a_401_and_the_call_succeeds(
+    logged_in, twg, mock_idp, config_dir
 ):
     old = stored(config_dir)
-    fake.now += 9 * 3600
-    result = twg("api", "/me")
+    now = mock_idp.clock.advance(9 * HOUR)
+    result = twg.run("api", "/me")
 
     assert result.code == 0, result.err
-    assert json.loads(result.out)["email"] == "alice@example.com"
-    assert fake.refresh_count() == 1
+    assert '"email": "alice@example.com"' in result.out
+    assert count(mock_idp, "token.rotated") == 1
+    # The expired token was refused once, then the retry with the new one succeeded.
+    assert api_statuses(mock_idp, "/me")[-2:] == [401, 200]
     new = stored(config_dir)
     assert new["refresh_token"] != old["refresh_token"]
-    conf = json.loads((config_dir / "auth.conf").read_text())
-    assert conf["last_refresh_at"] == pytest.approx(fake.now, abs=2)
+    assert new["access_token"] != old["access_token"]
+    assert auth_conf(config_dir)["last_refresh_at"] == pytest.approx(now, abs=5)
 
 
 def test_refresh_happens_before_the_call_once_75_percent_of_the_lifetime_passed(
-    logged_in, twg, fake
+    logged_in, twg, mock_idp
 ):
-    # Both clocks move (a real wait): past 75% of 8 h, not yet expired.
-    fake.now += 6.5 * 3600
-    result = twg("api", "/me", local_shift=6.5 * 3600)
+    # Both clocks move (a real wait): past 75 % of 8 h, not yet expired.
+    mock_idp.clock.advance(6.5 * HOUR)
+    result = twg.run("api", "/me", local_now=lambda: time.time() + 6.5 * HOUR)
 
     assert result.code == 0, result.err
-    assert fake.refresh_count() == 1
-    api_calls = [r for r in fake.requests if r[1] == "/me"]
+    assert count(mock_idp, "token.rotated") == 1
     # login's /me, then exactly one more: no 401 round trip was needed.
-    assert len(api_calls) == 2
+    assert api_statuses(mock_idp, "/me") == [200, 200]
 
 
-def test_auth_refresh_is_a_no_op_while_fresh(logged_in, twg, fake):
-    result = twg("auth", "refresh")
+def test_auth_refresh_is_a_no_op_while_fresh_and_refreshes_once_due_by_the_mock_clock(
+    logged_in, twg, mock_idp
+):
+    fresh = twg.run("auth", "refresh")
+    assert fresh.code == 0
+    assert "still fresh" in fresh.err
+    assert count(mock_idp, "token.rotated") == 0
 
-    assert result.code == 0
-    assert "still fresh" in result.err
-    assert fake.refresh_count() == 0
+    mock_idp.clock.advance(7 * HOUR)  # past 75 % of the 8 h lifetime, by the server's clock
+    due = twg.run("auth", "refresh", "--json")
+
+    assert due.code == 0, due.err
+    assert due.json()["refreshed"] is True
+    assert count(mock_idp, "token.rotated") == 1
 
 
-def test_auth_refresh_force_rotates(logged_in, twg, fake, config_dir):
+def test_auth_refresh_force_rotates(logged_in, twg, mock_idp, config_dir):
     old = stored(config_dir)["refresh_token"]
-    result = twg("auth", "refresh", "--force", "--json")
+    result = twg.run("auth", "refresh", "--force", "--json")
 
     assert result.code == 0, result.err
     assert result.json()["refreshed"] is True
-    assert fake.refresh_count() == 1
+    assert count(mock_idp, "token.rotated") == 1
     assert stored(config_dir)["refresh_token"] != old
+    assert refresh_with(mock_idp, old).json()["error"] == "invalid_grant"
 
 
-def test_expiry_uses_server_time_not_the_local_clock(logged_in, twg, fake, config_dir):
-    """The fake IdP's clock is a year ahead of this machine: expiry must still be right."""
-    conf = json.loads((config_dir / "auth.conf").read_text())
-    assert conf["access_expires_at"] == pytest.approx(fake.now + 8 * 3600, abs=2)
-    assert conf["clock_skew"] > 3600  # the fake's clock runs far ahead
-    status = twg("auth", "status", "--json").json()
+def test_expiry_uses_server_time_not_the_local_clock(twg, mock_idp, config_dir):
+    """The mock's clock runs a year ahead of this machine: expiry must still be right."""
+    server_now = mock_idp.clock.set(time.time() + 365 * DAY)
+    assert twg.run("login").code == 0
+
+    conf = auth_conf(config_dir)
+    assert conf["access_expires_at"] == pytest.approx(server_now + 8 * HOUR, abs=5)
+    assert conf["clock_skew"] == pytest.approx(365 * DAY, abs=5)
+    status = twg.run("auth", "status", "--json").json()
     assert status["access_token_state"].startswith("fresh (7h")
 
 
-def test_thirty_days_of_inactivity_gives_a_clear_auth_invalid(logged_in, twg, fake, config_dir):
-    fake.now += 31 * DAY
-    result = twg("api", "/me", "--json")
+def test_server_time_learned_by_one_run_is_used_by_the_next(logged_in, twg, mock_idp, config_dir):
+    mock_idp.clock.advance(7 * HOUR)  # past 75 %, but the access token is still valid
+    assert twg.run("api", "/me").code == 0
+    assert count(mock_idp, "token.rotated") == 0  # it decided before seeing the server's clock
+
+    status = twg.run("auth", "status", "--json")  # no network at all
+    assert "refresh due" in status.json()["access_token_state"]
+    assert twg.run("api", "/me").code == 0
+    assert count(mock_idp, "token.rotated") == 1  # refreshed ahead of expiry, by server time
+    assert (config_dir / "server-time.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_thirty_days_of_inactivity_gives_a_clear_auth_invalid(logged_in, twg, mock_idp, config_dir):
+    mock_idp.clock.advance(31 * DAY)
+    result = twg.run("api", "/me", "--json")
 
     assert result.code == 77
     error = result.json()["error"]
     assert error["code"] == "AUTH_INVALID"
     assert "30 days of inactivity" in error["message"]
     assert "twg login" in error["message"]
-    # Local tokens are cleared, and later commands still say why.
-    assert "refresh_token" not in stored_or_empty(config_dir)
-    again = twg("auth", "status", "--json")
+    # Local tokens are cleared (the secrets file held nothing else), and later commands
+    # still say why.
+    assert not (config_dir / "credentials").exists()
+    again = twg.run("auth", "status", "--json")
     assert again.code == 77
     assert "30 days of inactivity" in again.json()["error"]["message"]
 
 
-def stored_or_empty(config_dir):
-    path = config_dir / "credentials"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def test_admin_revocation_names_the_organization_admin(logged_in, twg, fake):
-    fake.revoke_all("org_admin")
-    result = twg("api", "/me")
+def test_an_admin_revocation_names_the_organization_admin(logged_in, twg, mock_idp):
+    mock_idp.idp.sessions.revoke_sessions(org_id=ACME_ORG_ID, reason="org_admin")
+    mock_idp.clock.advance(9 * HOUR)
+    result = twg.run("api", "/me")
 
     assert result.code == 77
     assert "revoked by an organization admin" in result.err
     assert "twg login" in result.err
 
 
-def test_reuse_elsewhere_gives_a_revoked_elsewhere_message(logged_in, twg, fake, config_dir):
-    # Another copy of these credentials refreshed first: ours is now a replayed token.
-    import httpx
-
-    leaked = stored(config_dir)["refresh_token"]
-    with httpx.Client(transport=fake.transport()) as client:
-        client.post(
-            "https://idp.test/oauth/token",
-            data={"grant_type": "refresh_token", "refresh_token": leaked, "client_id": "twg-cli"},
-        )
-    fake.now += 9 * 3600
-    result = twg("api", "/me")
+def test_invalid_grant_as_403_like_atlassian_is_handled_like_400(logged_in, twg, mock_idp):
+    mock_idp.settings(invalid_grant_status=403)
+    mock_idp.idp.sessions.revoke_sessions(org_id=ACME_ORG_ID, reason="org_admin")
+    result = twg.run("auth", "refresh", "--force", "--json")
 
     assert result.code == 77
-    assert "used twice" in result.err
+    assert result.json()["error"]["code"] == "AUTH_INVALID"
+    assert "organization admin" in result.json()["error"]["message"]
 
 
-def test_invalid_grant_as_400_is_handled_like_403(logged_in, twg, fake):
-    fake.invalid_grant_status = 400
-    fake.revoke_all("logout")
-    result = twg("api", "/me", "--json")
+def test_a_logout_elsewhere_says_revoked_elsewhere(logged_in, twg, mock_idp, config_dir):
+    # Another copy of these credentials logged out: the family is revoked at the mock.
+    revoked = mock_idp.http.post(
+        "/oauth/revoke",
+        data={"token": stored(config_dir)["refresh_token"], "client_id": "twg-cli"},
+    )
+    assert revoked.status_code == 200
+    result = twg.run("auth", "refresh", "--force", "--json")
 
     assert result.code == 77
     assert result.json()["error"]["code"] == "AUTH_INVALID"
     assert "revoked elsewhere" in result.json()["error"]["message"]
 
 
-def _make_readonly(path):
-    os.chmod(path, 0o500)
-    if os.geteuid() == 0:
-        done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
-        if done.returncode != 0:
-            os.chmod(path, 0o700)
-            pytest.skip("running as root on a file system without chattr +i")
-
-
-def _make_writable(path):
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
-    os.chmod(path, 0o700)
-
-
-def test_preflight_sends_nothing_when_the_config_dir_is_read_only(logged_in, twg, fake, config_dir):
-    fake.now += 9 * 3600
-    _make_readonly(config_dir)
-    try:
-        result = twg("api", "/me", env={"CLAUDECODE": "1"})
-    finally:
-        _make_writable(config_dir)
-
-    assert result.code == 1
-    assert fake.refresh_count() == 0
-    assert "Nothing was sent" in result.err
-    assert "Claude Code" in result.err
-    assert "normal terminal" in result.err
-    # The refresh token is unspent: from a normal terminal the refresh works.
-    again = twg("api", "/me")
-    assert again.code == 0, again.err
-    assert fake.refresh_count() == 1
-
-
-def test_not_logged_in_is_auth_required_with_exit_77(twg, fake):
-    result = twg("api", "/me", "--json")
+def test_reuse_elsewhere_gives_a_used_twice_message(logged_in, twg, mock_idp, config_dir):
+    # Another copy of these credentials refreshed first: ours is now a replayed token.
+    assert refresh_with(mock_idp, stored(config_dir)["refresh_token"]).status_code == 200
+    mock_idp.clock.advance(9 * HOUR)
+    result = twg.run("api", "/me")
 
     assert result.code == 77
-    assert result.json() == {
-        "error": {"code": "AUTH_REQUIRED", "message": result.json()["error"]["message"]}
-    }
-    assert "twg login" in result.json()["error"]["message"]
-    assert fake.requests == []
+    assert "used twice" in result.err
+    assert count(mock_idp, "refresh.reuse_detected") == 1
 
 
-def test_delegated_access_token_is_used_as_is_and_never_refreshed(twg, fake):
-    token = fake._issue(fake._new_family())["access_token"]
-    result = twg("api", "/me", env={"TWG_OAUTH_ACCESS_TOKEN": token})
+def test_not_logged_in_is_auth_required_with_exit_77_and_sends_nothing(twg, mock_idp):
+    result = twg.run("api", "/me", "--json")
+
+    assert result.code == 77
+    error = result.json()["error"]
+    assert set(error) == {"code", "message"}
+    assert error["code"] == "AUTH_REQUIRED"
+    assert "twg login" in error["message"]
+    assert mock_idp.audit("api.call") == []
+    assert mock_idp.audit("token.") == []
+
+
+def test_a_delegated_access_token_is_used_as_is_and_never_refreshed(
+    logged_in, twg, mock_idp, config_dir
+):
+    token = stored(config_dir)["access_token"]
+    result = twg.run("api", "/me", env={"TWG_OAUTH_ACCESS_TOKEN": token})
     assert result.code == 0, result.err
 
-    fake.now += 9 * 3600
-    expired = twg("api", "/me", env={"TWG_OAUTH_ACCESS_TOKEN": token})
+    mock_idp.clock.advance(9 * HOUR)
+    expired = twg.run("api", "/me", env={"TWG_OAUTH_ACCESS_TOKEN": token})
     assert expired.code == 77
     assert "TWG_OAUTH_ACCESS_TOKEN" in expired.err
-    assert fake.refresh_count() == 0
+    assert count(mock_idp, "token.rotated") == 0

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.cli.conftest import HOUR, count, stored
 from twg.auth.credentials import FileStore, KeyringStore, _unusable_reason, choose_store
 from twg.auth.lock import LockTimeout, RefreshLock
 from twg.auth.redact import RedactingFilter, redact
@@ -18,21 +19,21 @@ from twg.errors import KeyringTimeout
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 
 
-def test_keyring_store_keeps_secrets_out_of_the_config_dir(twg, fake, config_dir):
+def test_keyring_store_keeps_secrets_out_of_the_config_dir(twg, mock_idp, config_dir):
     env = {"TWG_CREDENTIAL_STORE": None, "PYTHON_KEYRING_BACKEND": PLAINTEXT}
-    result = twg("login", env=env)
+    result = twg.run("login", env=env)
 
     assert result.code == 0, result.err
     assert "Secrets stored in: system keyring (keyrings.alt.file.PlaintextKeyring)" in result.err
     assert not (config_dir / "credentials").exists()
     conf = json.loads((config_dir / "auth.conf").read_text())
     assert conf["store"] == "keyring"
-    status = twg("auth", "status", "--json", env=env)
+    status = twg.run("auth", "status", "--json", env=env)
     assert status.json()["token_source"] == "keyring"
-    fake.now += 9 * 3600
-    assert twg("api", "/me", env=env).code == 0
-    assert fake.refresh_count() == 1
-    logout = twg("logout", env=env)
+    mock_idp.clock.advance(9 * HOUR)
+    assert twg.run("api", "/me", env=env).code == 0
+    assert count(mock_idp, "token.rotated") == 1
+    logout = twg.run("logout", env=env)
     assert logout.code == 0
     import keyring
 
@@ -42,7 +43,7 @@ def test_keyring_store_keeps_secrets_out_of_the_config_dir(twg, fake, config_dir
 
 def test_without_a_usable_keyring_the_file_store_is_used_and_named(twg, config_dir):
     env = {"TWG_CREDENTIAL_STORE": None, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    result = twg("login", env=env)
+    result = twg.run("login", env=env)
     # An explicitly chosen fail backend is still not usable: the file store is named.
     assert result.code == 0, result.err
     assert "Secrets stored in: file" in result.err
@@ -86,14 +87,14 @@ def test_keyring_timeout_is_an_error_not_a_silent_fallback(isolated_env):
     assert "did not answer" in err.value.message
 
 
-def test_login_with_a_hanging_keyring_fails_clearly_and_writes_no_file(twg, fake, config_dir):
-    result = twg(
+def test_login_with_a_hanging_keyring_fails_clearly_and_writes_no_file(twg, config_dir):
+    result = twg.run(
         "login",
         "--json",
         env={"TWG_CREDENTIAL_STORE": "keyring", "TWG_KEYRING_TIMEOUT": "0.2"},
         keyring_backend=HangingBackend(),
     )
-    assert result.code == 1
+    assert result.code == 75
     assert result.json()["error"]["code"] == "KEYRING_TIMEOUT"
     assert not (config_dir / "credentials").exists()
 
@@ -113,22 +114,22 @@ def test_file_store_is_0600_and_replaced_atomically(isolated_env):
 
 def test_corrupt_auth_conf_is_moved_aside_with_a_clear_error(logged_in, twg, config_dir):
     (config_dir / "auth.conf").write_text("{not json")
-    result = twg("auth", "status", "--json")
+    result = twg.run("auth", "status", "--json")
 
-    assert result.code == 1
+    assert result.code == 74
     assert result.json()["error"]["code"] == "CORRUPT_CONFIG"
     assert "moved aside" in result.json()["error"]["message"]
     moved = [p.name for p in config_dir.iterdir() if p.name.startswith("auth.conf.corrupt-")]
     assert len(moved) == 1
     assert (config_dir / "credentials").exists()  # nothing else lost
-    assert twg("auth", "status").code == 77  # now simply not logged in
+    assert twg.run("auth", "status").code == 77  # now simply not logged in
 
 
 def test_corrupt_credentials_file_is_moved_aside(logged_in, twg, config_dir):
     (config_dir / "credentials").write_text("garbage")
-    result = twg("api", "/me")
+    result = twg.run("api", "/me")
 
-    assert result.code == 1
+    assert result.code == 74
     assert "moved aside" in result.err
     assert any(p.name.startswith("credentials.corrupt-") for p in config_dir.iterdir())
     assert (config_dir / "auth.conf").exists()
@@ -157,16 +158,20 @@ def test_redaction_hides_authorization_codes_and_token_fields():
     assert "state=s" in clean
 
 
-def test_debug_log_never_shows_tokens(twg, fake, config_dir, capfd):
-    result = twg("login", env={"TWG_DEBUG": "1"})
+def test_debug_log_never_shows_tokens(twg, mock_idp, config_dir, capfd):
+    result = twg.run("login", env={"TWG_DEBUG": "1"})
     assert result.code == 0
-    fake.now += 9 * 3600
-    assert twg("api", "/me", env={"TWG_DEBUG": "1"}).code == 0
+    first = stored(config_dir)
+    mock_idp.clock.advance(9 * HOUR)
+    assert twg.run("api", "/me", env={"TWG_DEBUG": "1"}).code == 0
+    second = stored(config_dir)
+    assert second["refresh_token"] != first["refresh_token"]
     captured = capfd.readouterr()
     logged = captured.err + captured.out
     assert "[twg debug]" in logged
-    for token in [*fake.access, *fake.refresh]:
-        assert token not in logged
+    for secrets in (first, second):
+        for name in ("access_token", "refresh_token"):
+            assert secrets[name] not in logged
     for logger in ("twg", "httpx", "httpcore"):
         for handler in list(logging.getLogger(logger).handlers):
             if any(isinstance(f, RedactingFilter) for f in handler.filters):

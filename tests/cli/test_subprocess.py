@@ -1,21 +1,20 @@
-"""twg as real subprocesses: start-up imports, secrets never leaking, and concurrency."""
+"""twg as real processes against the real mock: start-up imports, secrets never leaking,
+and 32 concurrent processes sharing one session."""
 
 from __future__ import annotations
 
 import json
-import os
+import stat
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
-from tests.cli.fake_idp import FakeIdP, serve_over_socket
+from tests.cli.conftest import HOUR, count, stored
 
 TWG = str(Path(sys.executable).with_name("twg"))
 HEAVY = ("httpx", "keyring", "authlib")
+PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 
 
 def test_help_does_not_import_httpx_keyring_or_authlib():
@@ -38,76 +37,58 @@ def test_console_script_help_exits_0():
     assert "login" in done.stdout
 
 
-@pytest.fixture
-def socket_fake():
-    fake = FakeIdP()
-    server = serve_over_socket(fake)
-    yield fake
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def sub_env(socket_fake, base_env, tmp_path):
-    env = dict(os.environ)
-    env.update(base_env)
-    env.update(
-        TWG_IDP_URL=socket_fake.issuer,
-        TWG_API_URL=socket_fake.issuer,
-        TWG_BITBUCKET_URL=socket_fake.issuer,
-    )
-    # A browser that records its argv, then follows the redirect to the loopback.
+def test_tokens_never_appear_in_argv_output_logs_or_non_secret_files(
+    twg, mock_idp, config_dir, tmp_path
+):
+    # A browser that records its argv, then lets the robot person sign in.
+    argv_file = tmp_path / "browser-argv.json"
     script = tmp_path / "browser.py"
     script.write_text(
-        "import sys, json, httpx\n"
-        f"open({str(tmp_path / 'browser-argv.json')!r}, 'w').write(json.dumps(sys.argv))\n"
-        "httpx.get(sys.argv[1], follow_redirects=True, timeout=10)\n"
+        "import json, subprocess, sys\n"
+        f"open({str(argv_file)!r}, 'w').write(json.dumps(sys.argv))\n"
+        f"sys.exit(subprocess.call([*{twg.env['BROWSER'].split()[:-1]!r}, sys.argv[1]]))\n"
     )
-    env["BROWSER"] = f"{sys.executable} {script} %s"
-    env["TWG_LOGIN_TIMEOUT"] = "20"
-    return env
+    env = {"TWG_DEBUG": "1", "BROWSER": f"{sys.executable} {script} %s"}
+    outputs = [twg.run_subprocess("login", env=env)]
+    assert outputs[0].code == 0, outputs[0].err
+    secrets = list(stored(config_dir).values())
+    mock_idp.clock.advance(9 * HOUR)
+    outputs.append(twg.run_subprocess("api", "/me", env=env))
+    assert outputs[1].code == 0, outputs[1].err
+    assert count(mock_idp, "token.rotated") == 1
+    secrets += stored(config_dir).values()
+    outputs.append(twg.run_subprocess("auth", "status", "--json", env=env))
+    outputs.append(twg.run_subprocess("doctor", env=env))
+    # Every file but the 0600 secrets file, read while they exist (logout removes them).
+    assert stat.S_IMODE((config_dir / "credentials").stat().st_mode) == 0o600
+    files = {p.name: p.read_text() for p in config_dir.iterdir() if p.name != "credentials"}
+    assert "auth.conf" in files
+    outputs.append(twg.run_subprocess("logout", env=env))
+    assert outputs[-1].code == 0, outputs[-1].err
 
-
-def run(args, env, **kw):
-    return subprocess.run([TWG, *args], env=env, capture_output=True, text=True, timeout=120, **kw)
-
-
-def test_tokens_never_appear_in_argv_output_logs_or_non_secret_files(
-    socket_fake, sub_env, config_dir, tmp_path
-):
-    env = {**sub_env, "TWG_DEBUG": "1"}
-    outputs = [run(["login"], env)]
-    assert outputs[0].returncode == 0, outputs[0].stderr
-    socket_fake.now += 9 * 3600
-    outputs.append(run(["api", "/me"], env))
-    outputs.append(run(["auth", "status", "--json"], env))
-    outputs.append(run(["doctor"], env))
-    outputs.append(run(["logout"], env))
-    assert outputs[1].returncode == 0, outputs[1].stderr
-    secrets = list(socket_fake.issued)
-    assert len(secrets) >= 4
-    texts = [o.stdout + o.stderr for o in outputs]
-    texts.append((tmp_path / "browser-argv.json").read_text())
-    texts += [p.read_text() for p in config_dir.iterdir() if p.is_file()]
+    assert len(set(secrets)) == 4  # two access and two refresh tokens
+    texts = [o.out + o.err for o in outputs]
+    texts.append(argv_file.read_text())
+    texts += files.values()
     for text in texts:
         for token in secrets:
             assert token not in text
     # The code sent to the loopback is a secret too: never logged.
-    assert "code=" not in outputs[0].stderr.replace("code_challenge", "")
+    assert "code=" not in outputs[0].err.replace("code_challenge", "")
 
 
-def test_32_concurrent_processes_refresh_exactly_once(socket_fake, sub_env):
-    assert run(["login"], sub_env).returncode == 0
-    socket_fake.now += 9 * 3600  # the access token has expired at the server
+def test_32_concurrent_processes_refresh_exactly_once_through_the_keyring(twg, mock_idp):
+    env = {"TWG_CREDENTIAL_STORE": None, "PYTHON_KEYRING_BACKEND": PLAINTEXT}
+    login = twg.run_subprocess("login", env=env)
+    assert login.code == 0, login.err
+    assert "system keyring" in login.err
+    mock_idp.clock.advance(9 * HOUR)  # the access token has expired at the server
 
-    def one(_: int) -> subprocess.CompletedProcess[str]:
-        return run(["api", "/me"], sub_env)
-
-    started = time.monotonic()
+    procs = [twg.popen("api", "/me", env=env) for _ in range(32)]
     with ThreadPoolExecutor(max_workers=32) as pool:
-        results = list(pool.map(one, range(32)))
-    assert time.monotonic() - started < 110
-    failures = [(r.returncode, r.stderr) for r in results if r.returncode != 0]
-    assert failures == []
-    assert all(json.loads(r.stdout)["email"] == "alice@example.com" for r in results)
-    assert socket_fake.refresh_count() == 1
+        results = list(pool.map(lambda p: (p.communicate(timeout=110), p.returncode), procs))
+
+    assert [(code, err) for (_, err), code in results if code != 0] == []
+    assert {json.loads(out)["email"] for (out, _), _ in results} == {"alice@example.com"}
+    assert count(mock_idp, "token.rotated") == 1
+    assert len(mock_idp.audit("refresh.")) == 0  # no refresh was refused or replayed

@@ -105,15 +105,12 @@ def test_agent_detection():
 
 
 def test_pkce_challenge_is_unpadded_base64url_sha256_of_the_verifier():
-    import base64
-    import hashlib
-
+    from tests.mock_idp.oauth_flow import s256
     from twg.auth.pkce import Pkce
 
     pkce = Pkce.new()
     assert 43 <= len(pkce.verifier) <= 128
-    expected = base64.urlsafe_b64encode(hashlib.sha256(pkce.verifier.encode()).digest())
-    assert pkce.challenge == expected.decode().rstrip("=")
+    assert pkce.challenge == s256(pkce.verifier)
     assert "=" not in pkce.challenge
     assert pkce.method == "S256"
     assert challenge_for(pkce.verifier) == pkce.challenge

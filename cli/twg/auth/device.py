@@ -20,12 +20,14 @@ def poll_device_token(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> TokenSet:
-    deadline = monotonic() + min(timeout, grant.expires_in)
+    # The device code's own lifetime bounds the wait too; say which limit ended it.
+    limit = min(timeout, grant.expires_in)
+    deadline = monotonic() + limit
     interval = max(1, grant.interval)
     while True:
         if monotonic() + interval > deadline:
             raise LoginTimeout(
-                f"Login timed out after {timeout:.0f} seconds without approval.",
+                f"Login timed out after {limit:.0f} seconds without approval.",
                 "Run `twg login --device` again and enter the code promptly.",
             )
         sleep(interval)
