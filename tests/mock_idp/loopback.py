@@ -35,14 +35,19 @@ class CallbackCatcher:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                # Before the body: the client cannot finish reading before this is set.
                 catcher.answered.set()
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
         self._httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # serve_forever looks at its shutdown flag every poll_interval (0.5 s by default):
+        # a short one makes every test's close quick.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     @property
     def redirect_uri(self) -> str:
