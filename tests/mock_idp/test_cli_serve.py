@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.mock_idp.loopback import MOCK_IDP, ServeProcess, free_port
+from tests.mock_idp.loopback import MOCK_IDP, ServeProcess
 from tests.mock_idp.oauth_flow import Pkce, authorize, authorize_params, redeem, refresh
 
 
@@ -38,11 +37,16 @@ def test_serve_prints_its_url_and_answers_metadata() -> None:
 
 
 def test_serve_shuts_down_gracefully_on_sigterm() -> None:
-    with ServeProcess() as server:
-        code = server.stop()
-        # uvicorn shuts down, then re-raises the signal it caught (the Unix convention).
-        assert code in (0, -15)
-        with pytest.raises(httpx.TransportError):
+    with ServeProcess("--log-level", "info") as server:
+        assert server.proc is not None
+        server.proc.terminate()
+        _, err = server.proc.communicate(timeout=10)
+        # uvicorn shuts down (and says so), then re-raises the signal it caught, so the
+        # process ends by SIGTERM as the Unix convention wants.
+        assert "Shutting down" in err
+        assert "Finished server process" in err
+        assert server.proc.returncode == -signal.SIGTERM
+        with pytest.raises(httpx.ConnectError):
             httpx.get(server.url + "/.well-known/oauth-authorization-server", timeout=2)
 
 
@@ -78,70 +82,11 @@ def test_config_file_settings_are_applied(tmp_path: Path) -> None:
             assert refresh(client, "unknown").status_code == 403
 
 
-def run_serve(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [MOCK_IDP, "serve", "--port", str(free_port()), *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={**os.environ},
-    )
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("--config", "/nonexistent/mock.toml"), "cannot read config file"),
-        (("--state", "bogus:thing"), ""),
-    ],
-)
-def test_bad_serve_options_fail_with_a_message_not_a_traceback(
-    args: tuple[str, ...], message: str
-) -> None:
-    result = run_serve(*args)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert message in result.stderr
-    assert result.stderr.strip()
-
-
-def test_unknown_setting_in_the_config_file_is_refused(tmp_path: Path) -> None:
-    config = tmp_path / "mock.toml"
-    config.write_text("no_such_knob = 1\n", encoding="utf-8")
-    result = run_serve("--config", str(config))
-    assert result.returncode == 2
-    assert "no_such_knob" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def test_help_lists_both_commands() -> None:
     result = subprocess.run([MOCK_IDP, "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
     assert "serve" in result.stdout
     assert "browser" in result.stdout
-
-
-def test_a_busy_port_is_a_clear_error_without_a_url_line() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        result = subprocess.run(
-            [MOCK_IDP, "serve", "--port", str(port)], capture_output=True, text=True, timeout=30
-        )
-    assert result.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert "serving on" not in result.stdout
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize("port", ["99999", "-1", "http"])
-def test_an_impossible_port_is_a_usage_error(port: str) -> None:
-    result = subprocess.run(
-        [MOCK_IDP, "serve", "--port", port], capture_output=True, text=True, timeout=30
-    )
-    assert result.returncode == 2
-    assert "is not a TCP port" in result.stderr
 
 
 def test_port_0_serves_on_a_free_port_and_prints_it() -> None:
@@ -167,15 +112,6 @@ def test_port_0_serves_on_a_free_port_and_prints_it() -> None:
         proc.terminate()
         proc.wait(10)
         proc.stdout.close()  # type: ignore[union-attr]
-
-
-def test_an_unusable_sqlite_path_is_a_clear_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory", encoding="utf-8")
-    result = run_serve("--state", f"sqlite:{blocker}/state.db")
-    assert result.returncode == 2
-    assert "twg-mock-idp:" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_sqlite_state_keeps_codes_and_replay_protection_across_a_restart(tmp_path: Path) -> None:

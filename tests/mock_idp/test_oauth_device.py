@@ -133,11 +133,12 @@ def test_unknown_device_code_is_invalid_grant(web) -> None:
 
 def test_device_authorization_requires_a_known_client(web) -> None:
     answer = web.post("/oauth/device/code", data={"client_id": "nobody", "scope": "read:me"})
-    assert answer.status_code in (400, 401)
+    # RFC 6749 section 5.2: 401 only when the client tried to authenticate.
+    assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_client"
     missing = web.post("/oauth/device/code", data={"scope": "read:me"})
-    assert missing.status_code in (400, 401)
-    assert missing.json()["error"] in ("invalid_client", "invalid_request")
+    assert missing.status_code == 401
+    assert missing.json()["error"] == "invalid_client"
 
 
 def test_device_authorization_garbage_body_is_a_4xx(web) -> None:

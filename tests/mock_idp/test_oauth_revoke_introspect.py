@@ -90,7 +90,7 @@ def test_revocation_without_a_token_is_invalid_request(web) -> None:
 
 def test_revocation_by_an_unknown_client_is_invalid_client(web, tokens) -> None:
     answer = revoke(web, tokens["refresh_token"], client_id="nobody")
-    assert answer.status_code in (400, 401)
+    assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_client"
     assert refresh(web, tokens["refresh_token"]).status_code == 200
 
@@ -111,8 +111,11 @@ def test_revocation_accepts_basic_auth_for_a_confidential_client(web, other_clie
 
 def test_revocation_garbage_body_is_a_4xx(web) -> None:
     answer = web.post("/oauth/revoke", content=b"\xff", headers={"content-type": "text/plain"})
-    assert 400 <= answer.status_code < 500
-    assert answer.json()["error"] in ("invalid_request", "invalid_client")
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": "invalid_request",
+        "error_description": "The body is not UTF-8.",
+    }
 
 
 # RFC 7662 ---------------------------------------------------------------------------------
@@ -178,7 +181,7 @@ def test_introspection_without_a_token_is_invalid_request(web) -> None:
 
 def test_introspection_by_an_unknown_client_is_invalid_client(web, tokens) -> None:
     answer = introspect(web, tokens["access_token"], client_id="nobody")
-    assert answer.status_code in (400, 401)
+    assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_client"
 
 

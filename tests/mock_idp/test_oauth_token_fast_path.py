@@ -21,7 +21,7 @@ def test_token_responses_carry_the_mock_clock_date(http, idp) -> None:
 def test_a_queued_fault_still_hits_the_token_endpoint(http, idp) -> None:
     tokens = browser_login(http)
     queued = http.post("/_mock/faults", json={"path": "/oauth/token", "count": 1, "status": 503})
-    assert queued.status_code in (200, 201), queued.text
+    assert queued.status_code == 201, queued.text
     failed = refresh(http, tokens["refresh_token"])
     assert failed.status_code == 503
     # The fault stopped the request before the grant: the token was not rotated.
@@ -68,7 +68,9 @@ def test_success_and_error_answers_are_json_and_no_store(http) -> None:
 
 def test_other_methods_and_paths_still_reach_the_application(http) -> None:
     assert http.get("/oauth/token").status_code == 405
-    assert http.post("/oauth/token/").status_code in (307, 404, 405)
+    slash = http.post("/oauth/token/")
+    assert slash.status_code == 307
+    assert slash.headers["location"].endswith("/oauth/token")
 
 
 def test_the_routed_token_endpoint_gives_the_same_answers(idp_app) -> None:

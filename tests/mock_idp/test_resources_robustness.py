@@ -1,4 +1,5 @@
-"""No input makes the resource, admin, Bitbucket or control routes answer 500."""
+"""Garbage input to the resource, admin, Bitbucket or control routes gets a JSON 400 or
+401, never a 500 and never a silent success."""
 
 from __future__ import annotations
 
@@ -42,20 +43,34 @@ BODIES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_garbage_bodies_get_a_4xx_json_answer(http, idp, method, path):
-    headers = {
-        "Content-Type": "application/json",
-        "Authorization": f"Bearer {ACME_ADMIN_KEY}"
-        if path.startswith("/admin")
-        else f"Bearer {login(idp).access_token}",
-    }
+def garbage_statuses(http, idp, method: str, path: str) -> list[int]:
+    """The status of each garbage body, each sent to a freshly reset mock; every error
+    answer must be JSON."""
+    statuses = []
     for body in BODIES:
+        idp.reset()
+        token = ACME_ADMIN_KEY if path.startswith("/admin") else login(idp).access_token
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         response = http.request(method, path, content=body, headers=headers)
-        assert response.status_code < 500, (body, response.text)
         if response.status_code >= 400:
             assert response.headers["content-type"].startswith("application/json"), body
             assert response.json(), body
+        statuses.append(response.status_code)
+    return statuses
+
+
+@pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if r[1] != "/_mock/seed"])
+def test_garbage_bodies_get_a_json_400(http, idp, method, path):
+    assert garbage_statuses(http, idp, method, path) == [400] * len(BODIES)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="POST /_mock/seed ignores unknown keys and shapes it does not know: ten of these"
+    " bodies answer 200 (a mock bug; see the tests helper's report)",
+)
+def test_garbage_seed_documents_get_a_json_400(http, idp):
+    assert garbage_statuses(http, idp, "POST", "/_mock/seed") == [400] * len(BODIES)
 
 
 @pytest.mark.parametrize(
