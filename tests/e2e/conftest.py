@@ -2,8 +2,8 @@
 
 One Compose project serves the whole session (building and starting it is the slow
 part); every test starts from `POST /_mock/reset`. Without a Docker engine and the
-Compose v2 plugin the suite is skipped locally, but fails under CI=true: CI must never
-pass by silently skipping it.
+Compose v2 plugin the suite is skipped locally, but fails when CI is set (to anything but
+empty, 0 or false): CI must never pass by silently skipping it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from mock_idp.pytest_plugin import running_in_ci
 from tests.e2e.harness import REPO_ROOT, Cli, MockControl, Stack, docker_problem, venv_script
 
 # Read once at import: the autouse isolated_env fixture removes CI from each test's env.
-IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+IN_CI = running_in_ci()
 
 # testcontainers here: no Ryuk (its image cannot be pulled), and the published port is
 # on the docker host's loopback, never a bridge address (see pitfalls.md).
@@ -34,7 +35,7 @@ def stack() -> Iterator[Stack]:
     if problem is not None:
         message = f"e2e suite needs Docker with Compose v2: {problem}"
         if IN_CI:
-            pytest.fail(f"{message} (CI=true: refusing to skip; run .ci/run to provision)")
+            pytest.fail(f"{message} (CI is set: refusing to skip; run .ci/run to provision)")
         pytest.skip(message)
     from testcontainers.compose import DockerCompose
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mock_idp.pytest_plugin import running_in_ci
+
 HERE = Path(__file__).parent
 PROVIDER = HERE / "oidc_provider"
 BIN = Path(sys.executable).parent
@@ -41,7 +43,7 @@ def _unavailable() -> str | None:
 def issuer() -> Iterator[str]:
     why = _unavailable()
     if why:
-        if os.environ.get("CI", "").lower() in ("1", "true"):
+        if running_in_ci():
             pytest.fail(f"interop tests cannot run under CI: {why}")
         pytest.skip(why)
     with socket.socket() as sock:
