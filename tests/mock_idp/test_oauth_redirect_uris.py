@@ -95,6 +95,9 @@ def test_unknown_client_gets_an_error_page_and_no_redirect(
         "scope=delete%3Ajira-work",
         "client_id=twg-cli",
     ],
+    # Named by parameter: the challenge is random, and pytest-xdist workers must collect
+    # the same test ids.
+    ids=lambda repeated: repeated.partition("=")[0],
 )
 def test_repeated_parameters_are_refused_without_redirect(
     http: httpx.Client, repeated: str

@@ -17,6 +17,7 @@ from twg.errors import (
     AuthRequired,
     NetworkError,
     PermissionDenied,
+    Unavailable,
     UsageError,
 )
 from twg.factory import Factory
@@ -148,6 +149,13 @@ def run(opts: Options, f: Factory) -> int:
         raise PermissionDenied(
             f"{FORBIDDEN} (HTTP 403{': ' + reason if reason else ''}).",
             "Ask your organization admin about the TWG CLI permissions.",
+        )
+    if response.status_code >= 500 or response.status_code == 429:
+        # Busy or broken, not a refusal: docs/exit-codes.md says retry later (69).
+        reason = _server_reason(response)
+        raise Unavailable(
+            f"The API answered HTTP {response.status_code}{': ' + reason if reason else ''}.",
+            "Try again later.",
         )
     if response.status_code >= 400:
         reason = _server_reason(response)
