@@ -6,7 +6,6 @@ import json
 import logging
 import stat
 import threading
-import time
 
 import pytest
 
@@ -68,31 +67,51 @@ def test_auto_selection_falls_back_to_the_file_store_and_says_why(isolated_env, 
 
 
 class HangingBackend:
+    """A keyring whose every call hangs until the test ends (a locked D-Bus keyring)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def _hang(self) -> None:
+        self.calls += 1
+        self.release.wait(60)
+
     def get_password(self, service, key):
-        time.sleep(5)
+        self._hang()
 
     def set_password(self, service, key, value):
-        time.sleep(5)
+        self._hang()
 
     def delete_password(self, service, key):
-        time.sleep(5)
+        self._hang()
 
 
-def test_keyring_timeout_is_an_error_not_a_silent_fallback(isolated_env):
-    store = KeyringStore(HangingBackend(), timeout=0.2)
-    started = time.monotonic()
+@pytest.fixture
+def hanging():
+    backend = HangingBackend()
+    yield backend
+    backend.release.set()
+
+
+def test_keyring_timeout_is_an_error_not_a_silent_fallback(hanging):
+    store = KeyringStore(hanging, timeout=0.2)
     with pytest.raises(KeyringTimeout) as err:
         store.get("refresh_token")
-    assert time.monotonic() - started < 2
+    # It gave up while the keyring was still hanging.
+    assert not hanging.release.is_set()
+    assert hanging.calls == 1
     assert "did not answer" in err.value.message
 
 
-def test_login_with_a_hanging_keyring_fails_clearly_and_writes_no_file(twg, config_dir):
+def test_login_with_a_hanging_keyring_fails_clearly_and_writes_no_file(
+    twg, config_dir, hanging
+):
     result = twg.run(
         "login",
         "--json",
         env={"TWG_CREDENTIAL_STORE": "keyring", "TWG_KEYRING_TIMEOUT": "0.2"},
-        keyring_backend=HangingBackend(),
+        keyring_backend=hanging,
     )
     assert result.code == 75
     assert result.json()["error"]["code"] == "KEYRING_TIMEOUT"
