@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from starlette.testclient import TestClient
 
 from mock_idp.seed import CLI_CLIENT_ID, DEVICE_GRANT
@@ -78,16 +79,30 @@ def test_the_device_code_is_single_use(web, idp) -> None:
     assert again.json()["error"] == "invalid_grant"
 
 
-def test_polling_faster_than_the_interval_gets_slow_down(web, idp) -> None:
-    body = start_device(web)
-    assert poll(web, body["device_code"]).json()["error"] == "authorization_pending"
-    idp.clock.advance(1)
-    fast = poll(web, body["device_code"])
-    assert fast.status_code == 400
-    assert fast.json()["error"] == "slow_down"
-    # RFC 8628 section 3.5: slow_down adds 5 seconds to the interval from then on.
-    idp.clock.advance(idp.settings.device_poll_interval + 5)
-    assert poll(web, body["device_code"]).json()["error"] == "authorization_pending"
+def test_slow_down_adds_five_seconds_to_the_device_polling_interval(
+    http: httpx.Client, idp
+) -> None:
+    device = http.post("/oauth/device/code", data={"client_id": "twg-cli"}).json()
+    interval = device["interval"]
+    data = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": device["device_code"],
+        "client_id": "twg-cli",
+    }
+
+    def poll_after(seconds: float) -> str:
+        idp.clock.advance(seconds)
+        answer = http.post("/oauth/token", data=data)
+        assert answer.status_code == 400
+        return str(answer.json()["error"])
+
+    assert poll_after(0) == "authorization_pending"
+    assert poll_after(interval + 1) == "authorization_pending"
+    assert poll_after(1) == "slow_down"
+    # RFC 8628 section 3.5: the interval is now interval + 5, for all later requests.
+    assert poll_after(interval + 1) == "slow_down"
+    assert poll_after(interval + 5 + 1) == "slow_down"
+    assert poll_after(interval + 15 + 1) == "authorization_pending"
 
 
 def test_denied_device_login_polls_access_denied(web, idp) -> None:

@@ -138,30 +138,6 @@ def test_an_oversized_body_is_a_4xx_not_a_500(http: httpx.Client) -> None:
     assert response.json()["error"] == "invalid_request"
 
 
-def test_slow_down_adds_five_seconds_to_the_device_polling_interval(
-    http: httpx.Client, idp
-) -> None:
-    device = http.post("/oauth/device/code", data={"client_id": "twg-cli"}).json()
-    interval = device["interval"]
-    data = {
-        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-        "device_code": device["device_code"],
-        "client_id": "twg-cli",
-    }
-
-    def poll_after(seconds: float) -> str:
-        idp.clock.advance(seconds)
-        return str(http.post("/oauth/token", data=data).json()["error"])
-
-    assert poll_after(0) == "authorization_pending"
-    assert poll_after(interval + 1) == "authorization_pending"
-    assert poll_after(1) == "slow_down"
-    # RFC 8628 section 3.5: the interval is now interval + 5, for all later requests.
-    assert poll_after(interval + 1) == "slow_down"
-    assert poll_after(interval + 5 + 1) == "slow_down"
-    assert poll_after(interval + 15 + 1) == "authorization_pending"
-
-
 def test_token_endpoint_json_media_type_is_case_insensitive(
     http: httpx.Client, tokens: dict[str, Any]
 ) -> None:

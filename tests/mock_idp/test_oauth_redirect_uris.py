@@ -53,6 +53,7 @@ def test_any_port_on_the_registered_loopback_address_is_accepted(
         "http://127.0.0.1:99999/callback",
         "http://127.0.0.1:0/callback",
         "http://evil.example/callback",
+        "http://127.0.0.1.evil.example/callback",
         "https://evil.example/?u=http://127.0.0.1/callback",
         "/callback",
         "not a url",
@@ -114,6 +115,7 @@ def test_repeated_parameters_are_refused_without_redirect(
     [
         ({"response_type": "token"}, "unsupported_response_type"),
         ({"response_type": "code token"}, "unsupported_response_type"),
+        ({"response_type": None}, "unsupported_response_type"),
         ({"code_challenge_method": "plain"}, "invalid_request"),
         ({"code_challenge_method": None}, "invalid_request"),
         ({"code_challenge": None}, "invalid_request"),
