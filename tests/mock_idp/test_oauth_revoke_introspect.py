@@ -119,7 +119,14 @@ def test_revocation_garbage_body_is_a_4xx(web) -> None:
 
 
 # RFC 7662 ---------------------------------------------------------------------------------
-def test_introspecting_a_live_access_token(web, idp, tokens) -> None:
+@pytest.fixture
+def frozen_clock(idp) -> float:
+    """The mock's clock stopped, so a whole-second timestamp is known exactly."""
+    idp.clock.freeze()
+    return float(idp.clock.now())
+
+
+def test_introspecting_a_live_access_token(web, idp, frozen_clock, tokens) -> None:
     answer = introspect(web, tokens["access_token"])
     assert answer.status_code == 200
     assert answer.headers["cache-control"] == "no-store"
@@ -133,7 +140,7 @@ def test_introspecting_a_live_access_token(web, idp, tokens) -> None:
     assert body["token_type"] == "Bearer"
     assert body["iss"] == ISSUER
     assert body["exp"] - body["iat"] == idp.settings.access_token_ttl
-    assert body["iat"] == int(idp.clock.now())
+    assert body["iat"] == int(frozen_clock)
 
 
 def test_introspecting_a_live_refresh_token(web, idp, tokens) -> None:
