@@ -25,22 +25,6 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-# Suites that share one expensive server per session (a Compose project, a Node.js OAuth
-# server): under pytest-xdist with --dist loadgroup each runs on a single worker, once.
-SHARED_SERVER_SUITES = {
-    "e2e": Path(__file__).parent / "e2e",
-    "interop": Path(__file__).parent / "interop",
-}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        for group, folder in SHARED_SERVER_SUITES.items():
-            if item.path.is_relative_to(folder):
-                item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
