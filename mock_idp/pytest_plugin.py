@@ -331,10 +331,15 @@ class TwgCli:
 
 def twg_environment(mock_url: str, home: Path, user: str = ALICE) -> dict[str, str]:
     """The environment of an isolated ``twg`` using ``mock_url`` for everything."""
+    from twg.auth.agents import AGENT_MARKERS
+
+    # Nothing of the caller's twg set-up, and no CI or coding-agent markers: they change
+    # twg's behaviour (timeouts, messages), and a test says explicitly when it wants them.
+    dropped = {"BROWSER", "HOME", "CI", *(name for name, _ in AGENT_MARKERS)}
     keep = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TWG_", "PYTHON_KEYRING", "XDG_")) and k not in {"BROWSER", "HOME"}
+        if not k.startswith(("TWG_", "PYTHON_KEYRING", "XDG_")) and k not in dropped
     }
     return {
         **keep,
