@@ -58,7 +58,13 @@ class Factory:
 
     @cached_property
     def settings(self) -> Settings:
-        return Settings.from_environ(self.environ)
+        from twg.auth.configdir import check_config_dir
+
+        settings = Settings.from_environ(self.environ)
+        # Before anything is read from it: a directory others can write could hold a
+        # swapped auth.conf that sends tokens elsewhere.
+        check_config_dir(settings.config_dir)
+        return settings
 
     @property
     def agent(self) -> str | None:

@@ -36,6 +36,8 @@ class Settings:
     credential_store: str | None
     keyring_timeout: float
     debug: bool
+    # A fixed loopback callback (a registered app's one exact URL); None: ephemeral port.
+    redirect_uri: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -56,6 +58,7 @@ class Settings:
             credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
             keyring_timeout=float(environ.get("TWG_KEYRING_TIMEOUT") or 5.0),
             debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
+            redirect_uri=environ.get("TWG_REDIRECT_URI") or None,
         )
 
 

@@ -51,10 +51,12 @@ def test_auth_conf_and_credentials_file_are_private_and_auth_conf_holds_no_secre
 
 
 def test_tampered_state_is_refused_and_no_code_is_exchanged(twg, fake, config_dir):
-    result = twg("login", browser=fake.browser(state="attacker-state"))
+    # The listener answers a foreign state with 400 and keeps waiting for the real
+    # callback, which never comes here: the login times out without exchanging a code.
+    result = twg("login", browser=fake.browser(state="attacker-state"), login_timeout=0.5)
 
     assert result.code == 1
-    assert "state mismatch" in result.err
+    assert "Login timed out" in result.err
     assert "authorization_code" not in fake.grant_types()
     assert not (config_dir / "auth.conf").exists()
 

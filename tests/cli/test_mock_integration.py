@@ -113,10 +113,14 @@ def test_tampered_state_is_refused_by_the_cli(twg_mock, idp, tmp_path):
         "url = re.sub(r'state=[^&]+', 'state=tampered', sys.argv[1])\n"
         f"sys.exit(subprocess.call([{ROBOT!r}, 'browser', '--user', 'alice@example.com', url]))\n"
     )
-    result = twg_mock("login", env={"BROWSER": f"{sys.executable} {script} %s"})
+    result = twg_mock(
+        "login", env={"BROWSER": f"{sys.executable} {script} %s", "TWG_LOGIN_TIMEOUT": "1"}
+    )
 
+    # The listener refused the tampered callback (400) and went on waiting for the
+    # real one; no code was exchanged.
     assert result.code == 1
-    assert "state mismatch" in result.err
+    assert "Login timed out" in result.err
     assert idp.audit.events(event_prefix="token.issued") == []
 
 

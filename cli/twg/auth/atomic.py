@@ -8,9 +8,12 @@ import secrets
 import time
 from pathlib import Path
 
+from twg.auth.configdir import ensure_config_dir
+
 
 def ensure_private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """The directory exists, 0700 when new, and is safe to keep secrets in."""
+    ensure_config_dir(path)
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:

@@ -155,6 +155,7 @@ def run(opts: Options, f: Factory) -> int:
                 None if opts.no_browser else f.open_browser,
                 show,
                 f.login_timeout,
+                redirect_uri=f.settings.redirect_uri,
             )
         except BrowserUnavailable:
             if not client.metadata.device_authorization_endpoint:
