@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from twg.textsafe import printable
+
 
 def _hidden_prompt(prompt: str) -> str:
     import getpass  # only when a secret is actually asked for
@@ -73,19 +75,24 @@ class IOStreams:
         return self.stdin_tty and self.stdout_tty
 
     def err(self, message: str) -> None:
-        """A message for the person (stderr)."""
-        print(message, file=self.stderr, flush=True)
+        """A message for the person (stderr); control characters are made visible."""
+        print(printable(message), file=self.stderr, flush=True)
 
     def out(self, text: str) -> None:
-        """Data (stdout)."""
-        print(text, file=self.stdout, flush=True)
+        """Text for a person or a script (stdout); control characters made visible."""
+        print(printable(text), file=self.stdout, flush=True)
+
+    def out_raw(self, data: str) -> None:
+        """A body passed through (``twg api``): made visible on a terminal, as it is
+        into a pipe, like curl."""
+        print(printable(data) if self.stdout_tty else data, file=self.stdout, flush=True)
 
     def out_json(self, data: Any) -> None:
         self.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
         self.stdout.flush()
 
     def prompt_line(self, prompt: str) -> str:
-        self.stderr.write(prompt)
+        self.stderr.write(printable(prompt))
         self.stderr.flush()
         line = self.stdin.readline()
         if not line:

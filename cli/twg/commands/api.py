@@ -164,5 +164,5 @@ def run(opts: Options, f: Factory) -> int:
         if opts.json:
             f.io.out_json({"status": response.status_code, "body": response.text})
         else:
-            f.io.out(response.text)
+            f.io.out_raw(response.text)
     return 0
