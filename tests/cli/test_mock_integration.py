@@ -253,7 +253,7 @@ def test_read_only_config_dir_sends_no_refresh(twg_mock, idp, config_dir):
     finally:
         _make_writable(config_dir)
 
-    assert result.code == 1
+    assert result.code == 74  # EX_IOERR: the config dir cannot be written
     assert "Nothing was sent" in result.err
     assert "Codex CLI" in result.err
     new_events = idp.audit.events()[before:]

@@ -152,7 +152,7 @@ def test_preflight_sends_nothing_when_the_config_dir_is_read_only(logged_in, twg
     finally:
         _make_writable(config_dir)
 
-    assert result.code == 1
+    assert result.code == 74  # EX_IOERR: the config dir cannot be written
     assert fake.refresh_count() == 0
     assert "Nothing was sent" in result.err
     assert "Claude Code" in result.err

@@ -93,7 +93,7 @@ def test_login_with_a_hanging_keyring_fails_clearly_and_writes_no_file(twg, fake
         env={"TWG_CREDENTIAL_STORE": "keyring", "TWG_KEYRING_TIMEOUT": "0.2"},
         keyring_backend=HangingBackend(),
     )
-    assert result.code == 1
+    assert result.code == 75  # EX_TEMPFAIL: try again
     assert result.json()["error"]["code"] == "KEYRING_TIMEOUT"
     assert not (config_dir / "credentials").exists()
 
@@ -115,7 +115,7 @@ def test_corrupt_auth_conf_is_moved_aside_with_a_clear_error(logged_in, twg, con
     (config_dir / "auth.conf").write_text("{not json")
     result = twg("auth", "status", "--json")
 
-    assert result.code == 1
+    assert result.code == 74
     assert result.json()["error"]["code"] == "CORRUPT_CONFIG"
     assert "moved aside" in result.json()["error"]["message"]
     moved = [p.name for p in config_dir.iterdir() if p.name.startswith("auth.conf.corrupt-")]
@@ -128,7 +128,7 @@ def test_corrupt_credentials_file_is_moved_aside(logged_in, twg, config_dir):
     (config_dir / "credentials").write_text("garbage")
     result = twg("api", "/me")
 
-    assert result.code == 1
+    assert result.code == 74
     assert "moved aside" in result.err
     assert any(p.name.startswith("credentials.corrupt-") for p in config_dir.iterdir())
     assert (config_dir / "auth.conf").exists()
