@@ -88,6 +88,13 @@ class KeyringTimeout(StorageError):
     exit_code = EXIT_TEMPFAIL
 
 
+class KeyringLocked(StorageError):
+    """The keyring is there but locked (no one is logged in to the desktop to unlock it)."""
+
+    code = "KEYRING_LOCKED"
+    exit_code = EXIT_TEMPFAIL
+
+
 class ApiError(TwgError):
     code = "API_ERROR"
 

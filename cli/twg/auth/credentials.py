@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from twg.auth.atomic import atomic_write, move_aside, probe_writable
 from twg.auth.auth_conf import CorruptFile
-from twg.errors import KeyringTimeout, StorageError
+from twg.errors import KeyringLocked, KeyringTimeout, StorageError
 
 SERVICE = "twg"
 SECRET_KEYS = ("access_token", "refresh_token", "bitbucket_token")
@@ -81,6 +81,13 @@ class KeyringStore:
         except KeyringTimeout:
             raise
         except Exception as exc:
+            if type(exc).__name__ == "KeyringLocked":  # keyring.errors, imported lazily
+                raise KeyringLocked(
+                    f"The system keyring is locked, so twg could not finish {what}; "
+                    "nothing was changed.",
+                    "Unlock it (log in to your desktop session or run your keyring's "
+                    "unlock command) and try again, or set TWG_CREDENTIAL_STORE=file.",
+                ) from None
             raise StorageError(
                 f"The system keyring failed while {what} ({type(exc).__name__}).",
                 "Set TWG_CREDENTIAL_STORE=file to use a private file instead.",
