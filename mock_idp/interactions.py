@@ -57,8 +57,7 @@ class Interactions(MutableMapping[str, dict[str, Any]]):
     def __getitem__(self, tx: str) -> dict[str, Any]:
         started, flow = self._flows[tx]
         if not self._live(started):
-            del self._flows[tx]
-            raise KeyError(tx)
+            raise KeyError(tx)  # purged on the next insert
         return flow
 
     def __setitem__(self, tx: str, flow: dict[str, Any]) -> None:
@@ -78,10 +77,11 @@ class Interactions(MutableMapping[str, dict[str, Any]]):
         del self._flows[tx]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._flows))
+        """Live flows only (a snapshot: callers may delete while iterating)."""
+        return iter([tx for tx, (started, _) in self._flows.items() if self._live(started)])
 
     def __len__(self) -> int:
-        return len(self._flows)
+        return sum(1 for started, _ in self._flows.values() if self._live(started))
 
     def clear(self) -> None:
         self._flows.clear()
