@@ -111,8 +111,11 @@ def test_public_clients_may_register_loopback_https_and_private_use_redirects(we
     answer = web.post("/oauth/register", json={"redirect_uris": [uri], **PUBLIC})
     assert answer.status_code == 201, answer.text
     client = idp.store.get(Client, answer.json()["client_id"])
-    assert client is not None and client.dynamically_registered is True
-    assert idp.store.get(Client, CLI_CLIENT_ID).dynamically_registered is False  # type: ignore[union-attr]
+    assert client is not None
+    assert client.dynamically_registered is True
+    first_party = idp.store.get(Client, CLI_CLIENT_ID)
+    assert first_party is not None
+    assert first_party.dynamically_registered is False
 
 
 @pytest.mark.parametrize("name", ["Teamwork Graph CLI", "teamwork-graph cli (official)"])
