@@ -23,8 +23,23 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
-class BodyTooDeep(ValueError):
+# A surrogate written as a JSON escape, or as its (invalid) UTF-8 bytes, which Python's
+# json also decodes ("surrogatepass").
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+SURROGATE_MESSAGE = "The JSON body holds an unpaired surrogate (\\ud800-\\udfff): not text."
+
+
+class UnusableBody(ValueError):
+    """Valid-looking JSON the mock refuses; the message is the error_description."""
+
+
+class BodyTooDeep(UnusableBody):
     """JSON nested more than MAX_JSON_DEPTH levels."""
+
+
+class BodyNotText(UnusableBody):
+    """JSON holding a string that is not Unicode text (a lone surrogate): it could never
+    be stored as UTF-8 nor sent back in an answer."""
 
 
 def max_body_for(path: str) -> int:
@@ -54,14 +69,47 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def json_not_text(body: bytes) -> bool:
+    """Whether ``body`` is JSON with a lone surrogate in a string (cheap unless the body
+    has a surrogate escape at all; a body that is not JSON is left to its route)."""
+    if _MAYBE_SURROGATE.search(body) is None:
+        return False
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return _has_lone_surrogate(document)
+
+
 def loads(body: bytes | str) -> Any:
-    """``json.loads`` that refuses deep nesting with ``BodyTooDeep`` (a ValueError)."""
+    """``json.loads`` that refuses deep nesting (``BodyTooDeep``) and strings that are
+    not text (``BodyNotText``); both are ValueErrors."""
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     if json_depth_exceeds(raw):
         raise BodyTooDeep(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        return json.loads(raw)
+        document = json.loads(raw)
     except RecursionError:  # unreachable after the depth check; never a 500 anyway
         raise BodyTooDeep(
             f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
         ) from None
+    if _MAYBE_SURROGATE.search(raw) is not None and _has_lone_surrogate(document):
+        raise BodyNotText(SURROGATE_MESSAGE)
+    return document

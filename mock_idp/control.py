@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from mock_idp.bodies import BodyTooDeep, loads
+from mock_idp.bodies import UnusableBody, loads
 from mock_idp.errors import OAuthError
 from mock_idp.faults import FaultSpecError, parse_fault
 from mock_idp.idp import MockIdP
@@ -71,7 +71,7 @@ async def _json(request: Request, *, required: bool = True) -> Any:
         return {}
     try:
         return loads(raw)
-    except BodyTooDeep as exc:
+    except UnusableBody as exc:
         raise _bad(str(exc)) from None
     except (ValueError, UnicodeDecodeError):
         raise _bad("The request body is not valid JSON.") from None

@@ -23,7 +23,13 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_idp.bodies import MAX_JSON_DEPTH, json_depth_exceeds, max_body_for
+from mock_idp.bodies import (
+    MAX_JSON_DEPTH,
+    SURROGATE_MESSAGE,
+    json_depth_exceeds,
+    json_not_text,
+    max_body_for,
+)
 
 if TYPE_CHECKING:
     from mock_idp.idp import MockIdP
@@ -195,6 +201,8 @@ async def _read_body(
             f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
             [],
         )
+    if json_not_text(body):
+        return None, (400, "invalid_request", SURROGATE_MESSAGE, [])
     return body, None
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from mock_idp.bodies import BodyTooDeep, loads
+from mock_idp.bodies import UnusableBody, loads
 from mock_idp.errors import NO_STORE, OAuthError
 from mock_idp.idp import MockIdP
 from mock_idp.models import Client, TokenFamily
@@ -144,7 +144,7 @@ async def register(request: Request) -> JSONResponse:
     idp: MockIdP = request.app.state.idp
     try:
         metadata = loads(await request.body())
-    except BodyTooDeep as exc:
+    except UnusableBody as exc:
         raise _invalid("invalid_client_metadata", str(exc)) from None
     except ValueError:
         raise _invalid("invalid_client_metadata", "The body must be a JSON object.") from None

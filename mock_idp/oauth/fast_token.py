@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_idp.bodies import BodyTooDeep, loads
+from mock_idp.bodies import UnusableBody, loads
 from mock_idp.oauth.adapters import FormRequest
 from mock_idp.oauth.server import MockAuthorizationServer
 
@@ -44,7 +44,7 @@ def parse_params(body: bytes, content_type: str) -> dict[str, str]:
     if content_type.lower().startswith("application/json"):  # RFC 9110 8.3.1
         try:
             data = loads(body or b"{}")
-        except BodyTooDeep as exc:
+        except UnusableBody as exc:
             raise BadBody(str(exc)) from exc
         except ValueError as exc:
             raise BadBody("The JSON body is not valid JSON.") from exc

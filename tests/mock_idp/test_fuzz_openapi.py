@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from mock_idp.app import create_app
-from mock_idp.bodies import MAX_JSON_DEPTH, BodyTooDeep, json_depth_exceeds, loads
+from mock_idp.bodies import (
+    MAX_JSON_DEPTH,
+    BodyNotText,
+    BodyTooDeep,
+    json_depth_exceeds,
+    loads,
+)
 from mock_idp.oauth.fast_token import BadBody, parse_params
 from mock_idp.settings import Settings
 
@@ -156,3 +162,22 @@ def test_nesting_is_refused_exactly_beyond_the_depth_limit(depth: int, wrap: str
 def test_brackets_inside_strings_do_not_count_as_nesting(text: str) -> None:
     quoted = json.dumps(text)  # one string: depth 0, whatever it holds
     assert json_depth_exceeds(("[" + quoted + "]").encode()) is False
+
+
+@FAST
+@given(
+    text=st.text(
+        st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010, exclude_categories=[]),
+        max_size=6,
+    )
+)
+def test_loads_refuses_exactly_the_strings_that_are_not_text(text: str) -> None:
+    body = json.dumps({"k": text})  # ensure_ascii: surrogates become \\uXXXX escapes
+    decoded = json.loads(body)  # an escaped high+low pair decodes to one character
+    try:
+        decoded["k"].encode("utf-8")
+    except UnicodeEncodeError:
+        with pytest.raises(BodyNotText):
+            loads(body)
+    else:
+        assert loads(body) == decoded

@@ -238,3 +238,22 @@ def test_seed_refuses_unknown_keys_and_wrong_types_and_changes_nothing(web, idp,
     assert response.status_code == 400
     assert response.json()["error_description"].startswith("The seed was not applied: " + message)
     assert json.dumps(web.get("/_mock/audit").json()["events"]) == before
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_ENDPOINTS)
+@pytest.mark.parametrize("text", [b'"\\ud800"', b'"\\udfff x"', b'"\xed\xa0\x80"'])
+def test_json_strings_that_are_not_text_are_a_400_on_every_body_endpoint(
+    web, idp, method, path, text
+):
+    body = b'{"path": ' + text + b', "redirect_uris": [' + text + b"]}"
+    response = web.request(method, path, content=body, headers={**JSON, **_auth(idp, path)})
+    assert response.status_code == 400
+    assert response.json()["error_description"] == (
+        "The JSON body holds an unpaired surrogate (\\ud800-\\udfff): not text."
+    )
+
+
+def test_a_surrogate_pair_is_text_and_accepted(web):
+    body = b'{"orgs": [{"id": "o-emoji", "name": "\\ud83d\\ude00 corp"}]}'
+    response = web.post("/_mock/seed", content=body, headers=JSON)
+    assert response.status_code == 200
