@@ -57,6 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from mock_idp import control_token
     from mock_idp.app import create_app
+    from mock_idp.control import check_settings
     from mock_idp.server import uvicorn_config
     from mock_idp.settings import Settings
     from mock_idp.store import open_store
@@ -65,6 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     token_file = args.control_token_file or os.environ.get(control_token.ENV_VAR) or None
     try:
         settings = Settings.load(args.config)
+        check_settings(settings)
         if token_file is not None:
             if settings.control_token:
                 raise ValueError(

@@ -27,6 +27,7 @@ from mock_idp.models import RefreshToken, TokenFamily, User
 from mock_idp.secrets_util import fingerprint_of_digest
 from mock_idp.seed import SeedError, apply_seed
 from mock_idp.seed_schema import check_seed
+from mock_idp.settings import Settings
 
 DAY = 86_400
 TEN_YEARS = 10 * 366 * DAY
@@ -233,6 +234,16 @@ def _validated_setting(name: str, value: object) -> object:
             raise _bad(f"'{name}' must be a whole number of seconds from {low} to {high}.")
         return value
     raise _bad(f"Unknown setting '{name[:64]}'.")
+
+
+def check_settings(settings: Settings) -> None:
+    """Start-up settings (config file, environment) within the bounds a PATCH keeps:
+    raises ValueError with the same message."""
+    for name in (*MUTABLE_INT_SETTINGS, "issuer", "invalid_grant_status"):
+        try:
+            _validated_setting(name, getattr(settings, name))
+        except OAuthError as exc:
+            raise ValueError(exc.description) from None
 
 
 def _is_issuer(value: str) -> bool:

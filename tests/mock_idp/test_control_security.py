@@ -194,3 +194,19 @@ def _serve_stderr(*args: str) -> str:
         served.proc.terminate()
         _, err = served.proc.communicate(timeout=20)
     return err
+
+
+def test_serve_refuses_start_up_settings_a_patch_would_refuse(tmp_path):
+    config = tmp_path / "mock.toml"
+    config.write_text("access_token_ttl = 100000000000\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_idp.cli", "serve", "--port", "0", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "twg-mock-idp: 'access_token_ttl' must be a whole number of seconds from 1 to 316224000.\n"
+    )
