@@ -344,10 +344,9 @@ async def audit(request: Request) -> dict[str, Any]:
 async def add_fault(request: Request) -> JSONResponse:
     idp = _idp(request)
     try:
-        spec = parse_fault(await _json(request))
+        fault = idp.faults.add(parse_fault(await _json(request)))
     except FaultSpecError as exc:
         raise _bad(str(exc)) from None
-    fault = idp.faults.add(spec)
     idp.audit.record(
         "fault.queued",
         fault=fault.id,

@@ -182,3 +182,15 @@ def test_the_sqlite_audit_table_is_trimmed_to_the_audit_limit(tmp_path):
     store.close()
     rows = sqlite3.connect(path).execute("SELECT MIN(id), COUNT(*) FROM audit").fetchone()
     assert rows == (1991, 10)
+
+
+def test_queued_faults_are_capped(web, monkeypatch):
+    from mock_idp import faults
+
+    monkeypatch.setattr(faults, "MAX_PENDING", 2)
+    spec = {"path": "/me", "status": 503}
+    statuses = [web.post("/_mock/faults", json=spec).status_code for _ in range(3)]
+    assert statuses == [201, 201, 400]
+    assert web.post("/_mock/faults", json=spec).json()["error_description"] == (
+        "2 faults are already queued: DELETE /_mock/faults first."
+    )
