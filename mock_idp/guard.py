@@ -68,8 +68,20 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, idp: MockIdP) -> None:
         self.app = app
         self.idp = idp
+        # allowed_hosts() for the settings it was computed from (the issuer may change
+        # at runtime); the token endpoint is the benchmarked hot path.
+        self._hosts_for: tuple[tuple[str, ...], str | None] | None = None
+        self._hosts: frozenset[str] = LOOPBACK_NAMES
 
-    def allowed_hosts(self) -> set[str]:
+    def allowed_hosts(self) -> frozenset[str]:
+        settings = self.idp.settings
+        key = (tuple(settings.allowed_hosts), settings.issuer)
+        if key != self._hosts_for:
+            self._hosts = self._compute_hosts()
+            self._hosts_for = key
+        return self._hosts
+
+    def _compute_hosts(self) -> frozenset[str]:
         settings = self.idp.settings
         hosts = set(LOOPBACK_NAMES)
         hosts.update(normalise_host(h) for h in settings.allowed_hosts)
@@ -77,7 +89,7 @@ class RequestGuard:
             issuer_host = urlsplit(settings.issuer).hostname
             if issuer_host:
                 hosts.add(issuer_host.lower())
-        return hosts
+        return frozenset(hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
