@@ -17,9 +17,11 @@ from mock_idp import (
     registration,
     resources,
 )
+from mock_idp.access_log import AccessLogMiddleware
 from mock_idp.clock import MockClock
 from mock_idp.errors import install_error_handlers
 from mock_idp.faults import FaultMiddleware
+from mock_idp.guard import RequestGuard
 from mock_idp.idp import MockIdP
 from mock_idp.oauth.fast_token import TokenEndpointFastPath
 from mock_idp.oauth.server import MockAuthorizationServer
@@ -84,7 +86,10 @@ def create_app(
         app.include_router(module.router)
     # The token endpoint (the hot path) skips routing; inside faults and the Date header.
     app.add_middleware(TokenEndpointFastPath, server=app.state.oauth)
-    # Outermost first: the Date header covers fault responses too.
+    # Innermost first: faults apply only to requests the guard let through; the Date
+    # header covers fault and guard answers too; the access log sees every answer.
     app.add_middleware(FaultMiddleware, idp=idp)
+    app.add_middleware(RequestGuard, idp=idp)
     app.add_middleware(MockDateMiddleware, clock=idp.clock)
+    app.add_middleware(AccessLogMiddleware)
     return app

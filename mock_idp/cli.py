@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import socket
 import sqlite3
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +25,22 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--state", default="memory", help="'memory' (default) or 'sqlite:PATH' (survives restarts)"
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="'info' (default) logs one line per request on stderr (method, path, status, "
+        "duration; never a query string); 'warning' only problems",
+    )
+    serve.add_argument(
+        "--quiet", action="store_true", help="no request log (same as --log-level warning)"
+    )
+    serve.add_argument(
+        "--control-token-file",
+        metavar="PATH",
+        help="require the control token in PATH for /_mock/, creating PATH (0600) with a new "
+        "random token when absent (env TWG_MOCK_CONTROL_TOKEN_FILE)",
+    )
     browser = commands.add_parser("browser", help="sign in and consent like a person would")
     browser.add_argument("--user", default="alice@example.com", help="email of a seeded user")
     browser.add_argument("--deny", action="store_true", help="deny consent instead of accepting")
@@ -37,17 +55,30 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from mock_idp import control_token
     from mock_idp.app import create_app
+    from mock_idp.control import check_settings
     from mock_idp.server import uvicorn_config
     from mock_idp.settings import Settings
     from mock_idp.store import open_store
 
+    log_level = "warning" if args.quiet else args.log_level
+    token_file = args.control_token_file or os.environ.get(control_token.ENV_VAR) or None
     try:
         settings = Settings.load(args.config)
+        check_settings(settings)
+        if token_file is not None:
+            if settings.control_token:
+                raise ValueError(
+                    "give the control token once: TWG_MOCK_CONTROL_TOKEN (or control_token "
+                    "in the config) or --control-token-file, not both"
+                )
+            settings.control_token = control_token.load_or_create(Path(token_file))
         store = open_store(args.state, settings.audit_limit)
     except (ValueError, OSError, sqlite3.Error) as exc:
         print(f"twg-mock-idp: {exc}", file=sys.stderr)
         return 2
+    _log_to_stderr(log_level)
     # Bind before saying where we serve: a busy port is a clear error, not a line that
     # promises a URL, and --port 0 prints the port actually chosen.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -64,10 +95,22 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, store)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"twg mock IdP serving on http://{shown}:{port} (state: {args.state})", flush=True)
-    server = uvicorn.Server(uvicorn_config(app, args.host, port, args.log_level))
+    if token_file is not None:
+        print(f"control API token: in {token_file}", flush=True)
+    server = uvicorn.Server(uvicorn_config(app, args.host, port, log_level))
     server.run(sockets=[sock])
     store.close()
     return 0 if server.started else 1
+
+
+def _log_to_stderr(level: str) -> None:
+    """The mock's own log (the request log among it) on stderr, one plain line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("twg-mock-idp: %(message)s"))
+    logger = logging.getLogger("mock_idp")
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
 
 
 def _port(text: str) -> int:

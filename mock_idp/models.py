@@ -74,6 +74,10 @@ class Client:
     scopes: list[str]
     grant_types: list[str]
     client_secret_hash: str | None = None  # None: a public client (PKCE, no secret)
+    # Registered through open RFC 7591 registration (anyone may): the consent page says
+    # so, and such clients expire (registration.py). Seeded clients are first-party.
+    dynamically_registered: bool = False
+    registered_at: float | None = None  # mock clock
 
     @property
     def is_public(self) -> bool:

@@ -36,6 +36,9 @@ class Settings:
     # When set, /_mock/ requires "Authorization: Bearer <control_token>".
     control_token: str | None = None
     audit_limit: int = 100_000
+    # Host names (besides loopback, which is always served) that requests may name in
+    # their Host header, e.g. the Compose service name "mock-idp". Env: comma-separated.
+    allowed_hosts: list[str] = field(default_factory=list)
     # Replace the built-in seed with this one (same shape as POST /_mock/seed).
     seed: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -56,6 +59,11 @@ class Settings:
         unknown = set(values) - set(names)
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        hosts = values.get("allowed_hosts", [])
+        if isinstance(hosts, str):
+            values["allowed_hosts"] = hosts = _coerce(hosts, "list[str]")
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+            raise ValueError("allowed_hosts must be a list of host names")
         return cls(**values)
 
     def public(self) -> dict[str, Any]:
@@ -82,6 +90,8 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 def _coerce(raw: str, type_name: object) -> Any:
     text = str(type_name)
+    if text.startswith("list"):
+        return [item.strip() for item in raw.split(",") if item.strip()]
     if "int" in text:
         return None if raw == "" and "None" in text else int(raw)
     return None if raw == "" and "None" in text else raw

@@ -7,6 +7,7 @@ through ``idp.sessions`` so that expiry and reuse follow the mock's clock.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import grants
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from mock_idp.oauth.server import MockAuthorizationServer
 
 PUBLIC_AND_CONFIDENTIAL = ["none", "client_secret_basic", "client_secret_post"]
+# RFC 7636 sections 4.1 and 4.2, matched whole (fullmatch: no trailing newline).
+CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+CODE_CHALLENGE = CODE_VERIFIER
 
 
 def invalid_grant(server: MockAuthorizationServer, description: str) -> InvalidGrantError:
@@ -42,12 +46,22 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(required=True)
 
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        # RFC 7636 section 4.1: 43 to 128 unreserved characters, nothing more. authlib's
+        # pattern ends in "$", which also matches before a trailing newline.
+        verifier = grant.request.form.get("code_verifier")
+        if verifier and not CODE_VERIFIER.fullmatch(verifier):
+            raise InvalidRequestError("Invalid 'code_verifier'")
+        super().validate_code_verifier(grant, result)
+
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: send code_challenge (S256).")
         if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256.")
+        if not CODE_CHALLENGE.fullmatch(str(data.get("code_challenge"))):
+            raise InvalidRequestError("Invalid 'code_challenge'")
         super().validate_code_challenge(grant, redirect_uri)
 
 

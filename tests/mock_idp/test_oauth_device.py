@@ -11,7 +11,7 @@ from mock_idp.seed import CLI_CLIENT_ID, DEVICE_GRANT
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import CLI_SCOPE, refresh, sign_in_and_consent
 
-ISSUER = "http://testserver"
+ISSUER = "http://127.0.0.1"
 
 
 def start_device(web: TestClient, scope: str = CLI_SCOPE) -> dict[str, object]:

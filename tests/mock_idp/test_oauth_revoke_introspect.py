@@ -13,7 +13,7 @@ from mock_idp.seed import CLI_CLIENT_ID, apply_seed
 from tests.mock_idp.helpers import events, user
 from tests.mock_idp.oauth_flow import browser_login, refresh
 
-ISSUER = "http://testserver"
+ISSUER = "http://127.0.0.1"
 OTHER = "other-app"
 OTHER_SECRET = "other-app-secret"
 

@@ -273,7 +273,7 @@ def test_work_items_survive_a_restart_with_sqlite_state(tmp_path):
     path = tmp_path / "state.db"
     first = create_app(store=SQLiteStore(path))
     alice = login(first.state.idp)
-    with TestClient(first) as client:
+    with TestClient(first, base_url="http://127.0.0.1") as client:
         created = client.post(
             f"{ACME}/issue", json={"fields": {"summary": "kept"}}, headers=alice.headers
         )
@@ -281,7 +281,7 @@ def test_work_items_survive_a_restart_with_sqlite_state(tmp_path):
     first.state.idp.store.close()
 
     second = create_app(store=SQLiteStore(path))
-    with TestClient(second) as client:
+    with TestClient(second, base_url="http://127.0.0.1") as client:
         body = client.get(f"{ACME}/search", headers=alice.headers).json()
         assert [i["fields"]["summary"] for i in body["issues"]][-1] == "kept"
         created = client.post(
