@@ -17,6 +17,7 @@ from mock_idp import (
     registration,
     resources,
 )
+from mock_idp.allowlist import AllowlistMiddleware
 from mock_idp.clock import MockClock
 from mock_idp.errors import install_error_handlers
 from mock_idp.faults import FaultMiddleware
@@ -84,6 +85,8 @@ def create_app(
         app.include_router(module.router)
     # The token endpoint (the hot path) skips routing; inside faults and the Date header.
     app.add_middleware(TokenEndpointFastPath, server=app.state.oauth)
+    # Org IP allowlists, in front of the token endpoint and every API route.
+    app.add_middleware(AllowlistMiddleware, idp=idp)
     # Outermost first: the Date header covers fault responses too.
     app.add_middleware(FaultMiddleware, idp=idp)
     app.add_middleware(MockDateMiddleware, clock=idp.clock)

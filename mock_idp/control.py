@@ -214,6 +214,8 @@ def _validated_setting(name: str, value: object) -> object:
         if value is None or (isinstance(value, str) and value.startswith(("http://", "https://"))):
             return value.rstrip("/") if isinstance(value, str) else None
         raise _bad("'issuer' must be an http(s) URL or null.")
+    if name == "client_address_override":
+        return _client_address(value)
     if name == "invalid_grant_status":
         if isinstance(value, bool) or value not in (400, 401, 403):
             raise _bad("'invalid_grant_status' must be 400 (RFC 6749), 401 or 403 (Atlassian).")
@@ -224,6 +226,17 @@ def _validated_setting(name: str, value: object) -> object:
             raise _bad(f"'{name}' must be a whole number of seconds, at least {low}.")
         return value
     raise _bad(f"Unknown setting '{name}'.")
+
+
+def _client_address(value: object) -> str | None:
+    import ipaddress
+
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise _bad("'client_address_override' must be an IP address or null.") from None
 
 
 @router.patch("/settings")

@@ -36,6 +36,9 @@ class Settings:
     # When set, /_mock/ requires "Authorization: Bearer <control_token>".
     control_token: str | None = None
     audit_limit: int = 100_000
+    # The client address the mock sees (for IP allowlists); None: the socket's peer.
+    # Tests set it; forwarded headers are never trusted.
+    client_address_override: str | None = None
     # Replace the built-in seed with this one (same shape as POST /_mock/seed).
     seed: dict[str, Any] | None = field(default=None, repr=False)
 
