@@ -100,8 +100,7 @@ class AllowlistMiddleware:
             return
         self.idp.audit.record("allowlist.blocked", org_id=org.id, address=address, path=path)
         message = (
-            f"{BLOCKED}: requests from {address or 'this address'} are not allowed for "
-            f"{org.name}."
+            f"{BLOCKED}: requests from {address or 'this address'} are not allowed for {org.name}."
         )
         payload = json.dumps(
             {"error": "ip_not_allowed", "error_description": message, "errorMessages": [message]}

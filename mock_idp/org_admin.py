@@ -158,9 +158,7 @@ def save_setting(
     before = cli_setting(org)
     org.cli_allow_all = allow_all
     org.cli_permissions = list(permissions)
-    org.cli_categories = [
-        c for c in CATEGORIES if set(CATEGORY_SCOPES[c]) & set(permissions)
-    ]
+    org.cli_categories = [c for c in CATEGORIES if set(CATEGORY_SCOPES[c]) & set(permissions)]
     idp.store.put(org)
     after = cli_setting(org)
     idp.audit.record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_idp.models import Org
+from mock_idp.secrets_util import fingerprint
 from mock_idp.seed import (
     ACME_ADMIN_KEY,
     ACME_ORG_ID,
@@ -13,7 +14,6 @@ from mock_idp.seed import (
     GLOBEX_ORG_ID,
     GLOBEX_SITE_ID,
 )
-from mock_idp.secrets_util import fingerprint
 from mock_idp.sessions import InvalidGrant
 from tests.mock_idp.helpers import ALICE, BOB, CAROL, DAVE, events, login, user
 
