@@ -48,8 +48,13 @@ router = APIRouter(prefix="/admin/v1", route_class=AdminRoute)
 
 
 def _admin(request: Request, org_id: str | None = None) -> tuple[MockIdP, AdminKey]:
+    """The key (401 unknown or revoked), then the org (404), then the key's reach (403)."""
     idp: MockIdP = request.app.state.idp
-    return idp, require_admin_key(idp, request, org_id)
+    key = require_admin_key(idp, request)
+    if org_id is not None:
+        org_admin.org_of(idp, org_id)
+        key = require_admin_key(idp, request, org_id)
+    return idp, key
 
 
 def _acting(request: Request, org_id: str) -> tuple[MockIdP, Org, Actor]:
