@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_idp import (
     admin_api,
     bitbucket,
+    console,
     control,
     oauth_routes,
     oidc,
@@ -79,6 +80,7 @@ def create_app(
         pages,
         resources,
         admin_api,
+        console,
         bitbucket,
         control,
     ):
