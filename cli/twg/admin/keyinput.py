@@ -21,6 +21,8 @@ def check_key(raw: str, source: str) -> str:
     key = raw.strip()
     if not key:
         raise UsageError(f"No Admin API key was given ({source} was empty).")
+    if any("\udc80" <= c <= "\udcff" for c in key):  # stdin's surrogateescape
+        raise UsageError(f"The Admin API key on {source} is not valid UTF-8.")
     if len(key) > MAX_KEY:
         raise UsageError(
             f"The Admin API key from {source} is too long (over {MAX_KEY} characters)."

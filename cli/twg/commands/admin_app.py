@@ -49,11 +49,11 @@ def auth_login(
 
 
 @auth_app.command("status")
-def auth_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Show the orgs you are logged in to as admin (no network)."""
+def auth_status(ctx: typer.Context, org: OrgFlag = None, as_json: JsonFlag = False) -> None:
+    """Show the orgs you are logged in to as admin, or one (no network)."""
     from twg.commands import admin_auth_status as cmd
 
-    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+    _execute(ctx, cmd, cmd.Options(org=org, json=as_json), as_json)
 
 
 @auth_app.command("logout")
@@ -69,13 +69,13 @@ admin_app.add_typer(orgs_app, name="orgs", invoke_without_command=True)
 
 
 @orgs_app.callback(invoke_without_command=True)
-def orgs(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def orgs(ctx: typer.Context, org: OrgFlag = None, as_json: JsonFlag = False) -> None:
     """List the orgs you are logged in to as admin (* marks the current one)."""
     if ctx.invoked_subcommand is not None:
         return
     from twg.commands import admin_orgs as cmd
 
-    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+    _execute(ctx, cmd, cmd.Options(org=org, json=as_json), as_json)
 
 
 @orgs_app.command("use")

@@ -46,22 +46,15 @@ def _line(event: dict[str, Any]) -> str:
     actor = attrs.get("actor") or {}
     context = attrs.get("context") or {}
     who = actor.get("email") or actor.get("id") or "-"
-    extra = {
-        k: v
-        for k, v in context.items()
-        if k
-        in (
-            "email",
-            "reason",
-            "count",
-            "path",
-            "status",
-            "revoke_sessions",
-            "after",
-            "address",
-            "sessions_ended",
+    shown = ("email", "reason", "count", "path", "status", "revoke_sessions", "address")
+    extra = {k: v for k, v in context.items() if k in shown}
+    after = context.get("after")
+    if isinstance(after, dict):  # a permission change: the categories now allowed
+        extra["allowed"] = (
+            "all" if after.get("allow_all") else ",".join(after.get("categories", []))
         )
-    }
+    elif isinstance(after, list):  # an allowlist change
+        extra["allowlist"] = ",".join(str(c) for c in after) or "(none)"
     details = " ".join(f"{k}={v}" for k, v in extra.items())
     return f"{attrs.get('time')}  {who}  {attrs.get('action')}  {details}".rstrip()
 

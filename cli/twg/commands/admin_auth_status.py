@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from twg.admin import config
+from twg.admin import config, session
 from twg.admin.errors import LOGIN, AdminNotLoggedIn
 from twg.commands._format import iso
 from twg.factory import Factory
@@ -12,11 +12,15 @@ from twg.factory import Factory
 
 @dataclass
 class Options:
+    org: str | None = None  # only this org
     json: bool = False
 
 
 def run(opts: Options, f: Factory) -> int:
     conf = config.load(f.settings.config_dir)
+    if opts.org is not None:
+        _, entry = session.chosen(f, opts.org)
+        conf.orgs = {entry.org_id: entry}
     if opts.json:
         f.io.out_json(
             {

@@ -11,6 +11,7 @@ from twg.factory import Factory
 @dataclass
 class Options:
     use: str | None = None
+    org: str | None = None  # only this org
     json: bool = False
 
 
@@ -22,6 +23,9 @@ def run(opts: Options, f: Factory) -> int:
         f.io.err(f"Current organization: {entry.org_name} ({entry.org_id}).")
         return 0
     conf = config.load(f.settings.config_dir)
+    if opts.org is not None:
+        _, entry = session.chosen(f, opts.org)
+        conf.orgs = {entry.org_id: entry}
     rows = [
         {
             "org_id": o.org_id,
