@@ -145,3 +145,34 @@ def test_audit_since_and_bad_since(carol):
     assert future.json()["events"] == []
     bad = carol.twg("admin", "audit", "--since", "yesterday-ish")
     assert bad.code == 2
+
+
+def test_control_characters_from_the_server_never_reach_the_terminal(carol, mock_server):
+    import httpx
+
+    from mock_idp.seed import ACME_SITE_ID
+
+    hostile = {
+        "account_id": "712020:e7e00000-0000-4000-8000-000000000009",
+        "email": "eve@example.com",
+        "name": "Eve \x1b]0;pwned\x07\x1b[2J",
+        "site_access": {ACME_SITE_ID: ["read"]},
+    }
+    httpx.post(f"{mock_server.url}/_mock/seed", json={"users": [hostile]}).raise_for_status()
+    result = carol.twg("admin", "users")
+    assert result.code == 0
+    assert "eve@example.com  Eve ?]0;pwned??[2J  [active]" in result.out
+    assert "\x1b" not in result.out
+    users = carol.twg("admin", "users", "--json").json()["users"]
+    assert {u["email"]: u["name"] for u in users}["eve@example.com"] == hostile["name"]
+
+
+def test_a_corrupt_admin_conf_is_moved_aside_and_named(carol):
+    path = carol.config_dir / "admin.conf"
+    path.write_text("{not json", encoding="utf-8")
+    result = carol.twg("admin", "users")
+    assert result.code == 74
+    assert "was corrupt; it was moved aside" in result.err
+    moved = [p.name for p in carol.config_dir.iterdir() if p.name.startswith("admin.conf.corrupt-")]
+    assert len(moved) == 1
+    assert (carol.config_dir / moved[0]).read_text(encoding="utf-8") == "{not json"

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from twg.admin import session
+from twg.admin.text import out
 from twg.errors import UsageError
 from twg.factory import Factory
 
@@ -68,5 +69,5 @@ def run(opts: Options, f: Factory) -> int:
         f.io.out_json({"org_id": entry.org_id, "events": events})
         return 0
     for event in events:
-        f.io.out(_line(event))
+        out(f, _line(event))
     return 0

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from twg.admin import config, session
 from twg.admin.keyinput import read_key
+from twg.admin.text import err
 from twg.factory import Factory
 
 
@@ -32,8 +33,9 @@ def run(opts: Options, f: Factory) -> int:
                 "key_fp": entry.key_fp,
             }
         )
-    f.io.err(
+    err(
+        f,
         f"Logged in as an admin of {entry.org_name} ({entry.org_id}) as {entry.email}; "
-        f"the key is in the {where}. This org is now current."
+        f"the key is in the {where}. This org is now current.",
     )
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twg.admin import config, session
+from twg.admin.text import err
 from twg.factory import Factory
 
 
@@ -21,11 +22,12 @@ def run(opts: Options, f: Factory) -> int:
     if opts.json:
         f.io.out_json({"logged_out": entry is not None, "org_id": entry.org_id if entry else None})
     if entry is None:
-        f.io.err("You were not logged in as an admin of that organization; nothing to remove.")
+        err(f, "You were not logged in as an admin of that organization; nothing to remove.")
     else:
-        f.io.err(
+        err(
+            f,
             f"Logged out of {entry.org_name} ({entry.org_id}): its Admin API key was removed "
             "from this machine. The key itself stays valid until it is revoked in Atlassian "
-            "Administration."
+            "Administration.",
         )
     return 0

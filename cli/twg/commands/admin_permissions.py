@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twg.admin import session
+from twg.admin.text import err, out
 from twg.errors import UsageError
 from twg.factory import Factory
 
@@ -59,7 +60,7 @@ def _ask(f: Factory) -> str:
         raise UsageError(
             "Choose --revoke-sessions or --keep-sessions (there is no terminal to ask on)."
         )
-    f.io.err("Save the TWG CLI permissions:\n  " + "\n  ".join(CHOICES))
+    err(f, "Save the TWG CLI permissions:\n  " + "\n  ".join(CHOICES))
     for _ in range(3):
         try:
             answer = f.io.prompt_line("Choose 1 or 2: ").strip().lower()
@@ -69,17 +70,17 @@ def _ask(f: Factory) -> str:
             return KEEP
         if answer in ("2", "revoke", "save and revoke sessions"):
             return REVOKE
-        f.io.err("Please answer 1 or 2.")
+        err(f, "Please answer 1 or 2.")
     raise UsageError("Nothing was saved: choose --revoke-sessions or --keep-sessions.")
 
 
 def _show(f: Factory, name: str, setting: dict[str, Any]) -> None:
     head = "allow all permissions" if setting.get("allow_all") else "only these permissions"
-    f.io.out(f"TWG CLI permissions for {name}: {head}")
+    out(f, f"TWG CLI permissions for {name}: {head}")
     permissions = setting.get("permissions") or {}
     for key, title in CATEGORIES:
         allowed = permissions.get(key) or []
-        f.io.out(f"  {title}: {', '.join(allowed) if allowed else '(none)'}")
+        out(f, f"  {title}: {', '.join(allowed) if allowed else '(none)'}")
 
 
 def run(opts: Options, f: Factory) -> int:
@@ -101,10 +102,11 @@ def run(opts: Options, f: Factory) -> int:
     _show(f, entry.org_name, saved)
     revoked = int(saved.get("revoked_sessions", 0))
     if choice == REVOKE:
-        f.io.err(f"Saved and revoked {revoked} CLI session(s): users must log in again.")
+        err(f, f"Saved and revoked {revoked} CLI session(s): users must log in again.")
     else:
-        f.io.err(
+        err(
+            f,
             "Saved without revoking: existing sessions keep their permissions until their "
-            "tokens are re-issued."
+            "tokens are re-issued.",
         )
     return 0
