@@ -130,3 +130,18 @@ def test_permission_change_revocation_allowlist_and_suspension(people, carol, mo
     assert carol.twg("admin", "users", "restore", bob.email).code == 0
     assert bob.twg("login").code == 0
     assert bob.twg("api", f"{JIRA}/issue/ACME-1").code == 0
+
+
+def test_an_allowlist_refusing_the_refresh_keeps_the_session(people, carol, mock_server):
+    alice = people["alice"]
+    assert alice.twg("login").code == 0
+    control = httpx.Client(base_url=mock_server.url)
+    control.post("/_mock/clock/advance", json={"seconds": 9 * 3600}).raise_for_status()
+    control.patch("/_mock/settings", json={"client_address_override": "203.0.113.9"})
+    assert carol.twg("admin", "allowlist", "set", "198.51.100.0/24").code == 0
+    blocked = alice.twg("api", f"{JIRA}/issue/ACME-1")
+    assert blocked.code == 1
+    assert "Blocked by your organization's IP allowlist" in blocked.err
+    assert carol.twg("admin", "allowlist", "clear").code == 0
+    assert alice.twg("api", f"{JIRA}/issue/ACME-1").code == 0
+    control.close()
