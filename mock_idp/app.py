@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_idp import (
     admin_api,
     bitbucket,
+    console,
     control,
     oauth_routes,
     oidc,
@@ -18,6 +19,7 @@ from mock_idp import (
     resources,
 )
 from mock_idp.access_log import AccessLogMiddleware
+from mock_idp.allowlist import AllowlistMiddleware
 from mock_idp.clock import MockClock
 from mock_idp.errors import install_error_handlers
 from mock_idp.faults import FaultMiddleware
@@ -80,12 +82,15 @@ def create_app(
         pages,
         resources,
         admin_api,
+        console,
         bitbucket,
         control,
     ):
         app.include_router(module.router)
     # The token endpoint (the hot path) skips routing; inside faults and the Date header.
     app.add_middleware(TokenEndpointFastPath, server=app.state.oauth)
+    # Org IP allowlists, in front of the token endpoint and every API route.
+    app.add_middleware(AllowlistMiddleware, idp=idp)
     # Innermost first: faults apply only to requests the guard let through; the Date
     # header covers fault and guard answers too; the access log sees every answer.
     app.add_middleware(FaultMiddleware, idp=idp)

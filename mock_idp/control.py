@@ -224,6 +224,8 @@ def _validated_setting(name: str, value: object) -> object:
         if isinstance(value, str) and _is_issuer(value):
             return value.rstrip("/")
         raise _bad("'issuer' must be an http(s) URL without query or fragment, or null.")
+    if name == "client_address_override":
+        return _client_address(value)
     if name == "invalid_grant_status":
         if isinstance(value, bool) or value not in (400, 401, 403):
             raise _bad("'invalid_grant_status' must be 400 (RFC 6749), 401 or 403 (Atlassian).")
@@ -262,6 +264,17 @@ def _is_issuer(value: str) -> bool:
         and not parts.fragment
         and " " not in value
     )
+
+
+def _client_address(value: object) -> str | None:
+    import ipaddress
+
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise _bad("'client_address_override' must be an IP address or null.") from None
 
 
 @router.patch("/settings")

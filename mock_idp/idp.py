@@ -35,6 +35,7 @@ RUNTIME_SETTINGS = (
     "device_code_ttl",
     "device_poll_interval",
     "invalid_grant_status",
+    "client_address_override",
 )
 
 

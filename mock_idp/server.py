@@ -24,6 +24,8 @@ def uvicorn_config(
         date_header=False,
         server_header=False,
         lifespan="off",
+        # X-Forwarded-For would let any client pick the address IP allowlists check.
+        proxy_headers=False,
     )
 
 

@@ -22,10 +22,11 @@ from mock_idp.settings import DAY, Settings
 from mock_idp.store import MemoryStore
 
 # Why a family was revoked, as said to the client in error_description.
-REVOKED_BY_ADMIN = ("org_admin", "admin_policy")
+REVOKED_BY_ADMIN = ("org_admin", "admin_policy", "suspended")
 REVOCATION_MESSAGES = {
     "org_admin": "Session revoked by an organization admin.",
     "admin_policy": "Session revoked by an organization admin after a permission change.",
+    "suspended": "Account suspended by an organization admin; sessions ended.",
     "reuse_detected": "Refresh token reuse detected; the session was revoked.",
     "code_replay": "Authorization code was used twice; the session was revoked.",
     "logout": "Refresh token was revoked.",

@@ -39,6 +39,9 @@ class Settings:
     # Host names (besides loopback, which is always served) that requests may name in
     # their Host header, e.g. the Compose service name "mock-idp". Env: comma-separated.
     allowed_hosts: list[str] = field(default_factory=list)
+    # The client address the mock sees (for IP allowlists); None: the socket's peer.
+    # Tests set it; forwarded headers are never trusted.
+    client_address_override: str | None = None
     # Replace the built-in seed with this one (same shape as POST /_mock/seed).
     seed: dict[str, Any] | None = field(default=None, repr=False)
 

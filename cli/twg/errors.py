@@ -103,6 +103,20 @@ class PermissionDenied(TwgError):
     code = "FORBIDDEN"
 
 
+class IpNotAllowed(PermissionDenied):
+    """The org's IP allowlist refused this machine's address."""
+
+    code = "IP_NOT_ALLOWED"
+
+    def __init__(self, detail: str = "") -> None:
+        said = f' (server: "{detail[:200]}")' if detail else ""
+        super().__init__(
+            f"Blocked by your organization's IP allowlist: this network's address is not "
+            f"allowed{said}.",
+            "Connect from an allowed network, or ask your organization admin to add it.",
+        )
+
+
 class LoginError(TwgError):
     code = "LOGIN_FAILED"
 

@@ -15,6 +15,7 @@ import typer
 # typer 0.29 vendors click: its exceptions are not the top-level click package's.
 from typer._click import exceptions as click_exc
 
+from twg.commands.admin_app import admin_app
 from twg.errors import EXIT_ERROR, EXIT_USAGE, TwgError
 from twg.factory import Factory
 from twg.iostreams import IOStreams
@@ -31,6 +32,7 @@ auth_app = typer.Typer(help="Inspect and refresh your session.", no_args_is_help
 setup_app = typer.Typer(help="Set up extra credentials.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
 app.add_typer(setup_app, name="setup")
+app.add_typer(admin_app, name="admin")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 

@@ -66,6 +66,7 @@ def run_with_timeout(func: Callable[[], T], timeout: float, what: str) -> T:
 
 class KeyringStore:
     name = "keyring"
+    service = SERVICE  # the keyring service name; admin keys use their own
 
     def __init__(self, backend: Any, timeout: float = DEFAULT_KEYRING_TIMEOUT) -> None:
         self.backend = backend
@@ -94,18 +95,18 @@ class KeyringStore:
             ) from None
 
     def get(self, key: str) -> str | None:
-        value = self._call(lambda: self.backend.get_password(SERVICE, key), f"reading {key}")
+        value = self._call(lambda: self.backend.get_password(self.service, key), f"reading {key}")
         return value if isinstance(value, str) and value else None
 
     def set(self, key: str, value: str) -> None:
-        self._call(lambda: self.backend.set_password(SERVICE, key, value), f"saving {key}")
+        self._call(lambda: self.backend.set_password(self.service, key, value), f"saving {key}")
 
     def delete(self, key: str) -> None:
         def remove() -> None:
             from keyring.errors import PasswordDeleteError
 
             with contextlib.suppress(PasswordDeleteError):  # already absent
-                self.backend.delete_password(SERVICE, key)
+                self.backend.delete_password(self.service, key)
 
         self._call(remove, f"removing {key}")
 

@@ -28,7 +28,7 @@ from twg.auth.lock import RefreshLock
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.servertime import ServerClock
 from twg.auth.tokens import INACTIVITY_DAYS, TokenSet, fingerprint
-from twg.errors import AuthInvalid, AuthRequired, KeyringTimeout, StorageError
+from twg.errors import AuthInvalid, AuthRequired, IpNotAllowed, KeyringTimeout, StorageError
 
 if TYPE_CHECKING:
     from twg.auth.oauth_client import OAuthClient
@@ -58,6 +58,16 @@ def describe_invalid_grant(description: str, conf: AuthConf | None, server_now: 
         and conf.last_refresh_at is not None
         and server_now - conf.last_refresh_at > INACTIVITY_DAYS * DAY
     )
+    if "suspended" in text:
+        return (
+            "Your account was suspended by your organization admin, which ended your "
+            f"session; ask them to restore it{said}."
+        )
+    if "permission change" in text:
+        return (
+            "Your organization admin revoked the session after a permission change; log "
+            f"in again to get the new permissions{said}."
+        )
     if "organization admin" in text or "organisation admin" in text:
         return f"Your session was revoked by an organization admin{said}."
     if "inactiv" in text or (idle and ("expired" in text or "unknown" in text or not text)):
@@ -227,6 +237,8 @@ class SessionManager:
             try:
                 tokens = self._oauth().refresh(sent)
             except OAuthErrorResponse as exc:
+                if exc.error == "ip_not_allowed":  # the session is fine; the network is not
+                    raise IpNotAllowed(exc.description) from None
                 if exc.error == "invalid_grant":
                     self._session_died(creds.conf, store, sent, exc.description)
                 raise AuthInvalid(

@@ -15,6 +15,7 @@ from twg.errors import (
     ApiError,
     AuthInvalid,
     AuthRequired,
+    IpNotAllowed,
     NetworkError,
     PermissionDenied,
     UsageError,
@@ -55,6 +56,15 @@ def _server_reason(response: httpx.Response) -> str:
         if isinstance(error, str):
             return error
     return ""
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else None
 
 
 def _www_authenticate_reason(response: httpx.Response) -> str:
@@ -145,6 +155,8 @@ def run(opts: Options, f: Factory) -> int:
         )
     if response.status_code == 403:
         reason = _server_reason(response)
+        if _error_code(response) == "ip_not_allowed":
+            raise IpNotAllowed(reason)
         raise PermissionDenied(
             f"{FORBIDDEN} (HTTP 403{': ' + reason if reason else ''}).",
             "Ask your organization admin about the TWG CLI permissions.",

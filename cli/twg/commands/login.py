@@ -157,6 +157,12 @@ def run(opts: Options, f: Factory) -> int:
                 f.login_timeout,
                 redirect_uri=f.settings.redirect_uri,
             )
+        except OAuthErrorResponse as exc:
+            # e.g. an account suspended by an org admin: the code exchange is refused.
+            raise LoginError(
+                f"The identity provider refused the sign-in: {exc.description or exc.error}",
+                "If your account was suspended, ask your organization admin to restore it.",
+            ) from None
         except BrowserUnavailable:
             if not client.metadata.device_authorization_endpoint:
                 raise LoginError(
