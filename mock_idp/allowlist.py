@@ -18,9 +18,10 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_idp.bodies import max_body_for
 from mock_idp.idp import MockIdP
 from mock_idp.models import AuthCode, DeviceCode, Org, RefreshToken, Site, TokenFamily
-from mock_idp.oauth.fast_token import MAX_BODY, TOKEN_PATH, BadBody, parse_params
+from mock_idp.oauth.fast_token import TOKEN_PATH, BadBody, parse_params
 from mock_idp.secrets_util import digest
 
 EXEMPT_PREFIXES = ("/_mock/", "/admin/", "/console", "/authorize", "/device", "/.well-known/")
@@ -83,7 +84,7 @@ class AllowlistMiddleware:
         org_id: str | None = None
         if path == TOKEN_PATH and scope["method"] == "POST":
             body, receive = await _buffered(receive)
-            if len(body) <= MAX_BODY:
+            if len(body) <= max_body_for(TOKEN_PATH):
                 try:
                     params = parse_params(body, Headers(scope=scope).get("content-type", ""))
                 except BadBody:
@@ -134,7 +135,7 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
             break
         body += message.get("body", b"")
         more = message.get("more_body", False)
-        if len(body) > MAX_BODY:
+        if len(body) > max_body_for(TOKEN_PATH):
             break
     sent = False
 
