@@ -94,7 +94,7 @@ async def api_docs() -> Response:
         "answers are JSON (<code>Content-Type: application/json</code>). When the mock "
         "has a control token, send <code>Authorization: Bearer &lt;token&gt;</code>. "
         f'The machine-readable description: <a href="{SCHEMA_URL}">{SCHEMA_URL}</a>.</p>'
-        '<form id=load><label for=token>Control token (only if the mock has one)</label>'
+        "<form id=load><label for=token>Control token (only if the mock has one)</label>"
         "<input type=password id=token name=token autocomplete=off>"
         "<button type=submit>Load</button></form>"
         "<p id=status role=status aria-live=polite>Loading…</p>"

@@ -81,8 +81,7 @@ async def consent_page(request: Request, tx: str = "") -> Response:
         else ""
     )
     body = (
-        warning
-        + f"<p><b>{esc(client.name)}</b> wants to act as "
+        warning + f"<p><b>{esc(client.name)}</b> wants to act as "
         f"{esc(user.email)} on <b>{esc(site.name)}</b> ({esc(site.url)}):</p>"
         f"<ul id=scopes>{items}</ul>{note}"
         + '<form method=post action="/authorize/consent" id=consent>'

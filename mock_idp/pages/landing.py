@@ -21,8 +21,7 @@ def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
     th = "".join(f"<th scope=col>{esc(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return (
-        f"<h2>{esc(caption)}</h2>"
-        f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+        f"<h2>{esc(caption)}</h2><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
