@@ -121,10 +121,20 @@ def own_origins(idp: MockIdP, request: Request) -> set[str]:
 
 
 def foreign_post(idp: MockIdP, request: Request) -> Response | None:
-    """A form post from another site is refused. Browsers send ``Origin`` on every POST
-    (``null`` from sandboxed or opaque contexts); scripts and the robot may omit it."""
+    """A form post from another site is refused.
+
+    Browsers send ``Origin`` on every POST, but because every page says
+    ``Referrer-Policy: no-referrer`` Chromium sends ``Origin: null`` even from our own
+    pages; ``Sec-Fetch-Site`` (sent by every current browser) tells them apart. Scripts
+    and the robot may send neither: the sign-in cookie still binds them.
+    """
     origin = request.headers.get("origin")
-    if origin is None or origin.lower() in own_origins(idp, request):
+    fetch_site = request.headers.get("sec-fetch-site")
+    foreign_origin = origin not in (None, "null") and origin.lower() not in own_origins(
+        idp, request
+    )
+    foreign_fetch = fetch_site is not None and fetch_site not in ("same-origin", "none")
+    if not (foreign_origin or foreign_fetch):
         return None
     idp.audit.record("page.foreign_origin", path=request.url.path)
     return errors.foreign_origin()
