@@ -89,10 +89,11 @@ load();
 @router.get("/_mock/docs")
 async def api_docs() -> Response:
     body = (
-        "<p>The test-control API under <code>/_mock/</code>: move the clock, reset, seed, "
-        "change settings, queue faults, list sessions and the audit log. Requests and "
-        "answers are JSON (<code>Content-Type: application/json</code>). When the mock "
-        "has a control token, send <code>Authorization: Bearer &lt;token&gt;</code>. "
+        "<p>The mock's APIs, above all the test-control API under <code>/_mock/</code>: "
+        "move the clock, reset, seed, change settings, queue faults, list sessions and the "
+        "audit log. Control requests and answers are JSON "
+        "(<code>Content-Type: application/json</code>). When the mock has a control token, "
+        "send <code>Authorization: Bearer &lt;token&gt;</code>. "
         f'The machine-readable description: <a href="{SCHEMA_URL}">{SCHEMA_URL}</a>.</p>'
         "<form id=load><label for=token>Control token (only if the mock has one)</label>"
         "<input type=password id=token name=token autocomplete=off>"
@@ -100,4 +101,4 @@ async def api_docs() -> Response:
         "<p id=status role=status aria-live=polite>Loading…</p>"
         "<div id=operations></div>"
     )
-    return page("Control API", body, script=SCRIPT, wide=True)
+    return page("Control API and other APIs", body, script=SCRIPT, wide=True)

@@ -16,12 +16,15 @@ router = APIRouter(include_in_schema=False)
 
 
 def _table(caption: str, head: list[str], rows: list[list[str]]) -> str:
+    ident = "t-" + "".join(ch for ch in caption.lower() if ch.isalnum())[:24]
+    heading = f"<h2 id={ident}>{esc(caption)}</h2>"
     if not rows:
-        return f"<h2>{esc(caption)}</h2><p class=muted>none</p>"
+        return f"{heading}<p class=muted>none</p>"
     th = "".join(f"<th scope=col>{esc(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return (
-        f"<h2>{esc(caption)}</h2><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+        f"{heading}<table aria-labelledby={ident}>"
+        f"<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 

@@ -24,7 +24,7 @@ h1{font-size:1.3rem;margin-top:0}h2{font-size:1.1rem}.muted{color:#505f79;font-s
 button{background:#0052cc;color:#fff;border:0;border-radius:4px;padding:.6rem 1rem;
 margin:.25rem .25rem .25rem 0;cursor:pointer;font-size:1rem}
 button.secondary{background:#dfe1e6;color:#172b4d}
-input[type=text],input[type=email]{width:100%;padding:.5rem;box-sizing:border-box;
+input[type=text],input[type=email],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box;
 font-size:1rem;border:2px solid #7a869a;border-radius:4px}
 input[aria-invalid=true]{border-color:#bf2600}
 :focus-visible{outline:3px solid #4c9aff;outline-offset:2px}
