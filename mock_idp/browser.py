@@ -103,7 +103,7 @@ class Robot:
         """Complete the flow that ``url`` starts; returns a one-line summary."""
         target, result = self._walk(url)
         if target is None:
-            return f"device login {result} as {self.user}"
+            return f"{', '.join(self.log)}; device login {result} as {self.user}"
         return self._deliver_callback(target)
 
     def final_redirect(self, url: str) -> str:
