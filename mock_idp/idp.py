@@ -51,10 +51,8 @@ class MockIdP:
         apply_seed(self.store, self.settings.seed or DEFAULT_SEED, self.clock.now())
 
     def reset(self) -> None:
-        """Back to a fresh start: seed world, no sessions or sign-ins in progress, empty
-        audit log, wall clock."""
+        """Back to a fresh start: seed world, no sessions, empty audit log, wall clock."""
         self.store.clear()
-        self.interactions.clear()
         self.clock.reset()
         self.save_clock()
         self.seed_defaults()

@@ -108,7 +108,7 @@ async def consent_submit(request: Request) -> Response:
             restart=f"/authorize/consent?tx={tx}",
             restart_label="Back to the question",
         )
-    flows.finish(idp, tx)
+    flows.finish(idp, tx, flow)
     user, site, _, scopes = granted
     consent = Consent(user=user, site_id=site.id, scope=" ".join(scopes))
     if decision == "deny":

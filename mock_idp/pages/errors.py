@@ -40,6 +40,24 @@ def other_browser(restart: str) -> Response:
     )
 
 
+def finished_sign_in(restart: str) -> Response:
+    return error_page(
+        "Sign-in finished",
+        "This sign-in has already been answered. Start again to sign in once more.",
+        restart=restart,
+    )
+
+
+def too_many_sign_ins() -> Response:
+    response = error_page(
+        "Too many sign-ins",
+        "Too many sign-ins are in progress; try again in a few minutes.",
+        429,
+    )
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def foreign_origin() -> Response:
     return error_page(
         "Request refused",

@@ -1,22 +1,35 @@
 """Sign-ins in progress: started by /authorize or /device, continued by the page forms.
 
-Each lives in ``MockIdP.interactions`` under an unguessable id (``tx``) and is bound to the
-browser that started it by an HttpOnly, SameSite=Lax cookie: a ``tx`` leaked through a
-URL is useless in another browser, and a cross-site form post carries no cookie. Form
-posts must also come from the mock's own origin. A sign-in expires on the mock's clock,
-and ``/_mock/reset`` drops them all with the rest of the state.
+A sign-in's id (``tx``) is the sign-in itself, sealed (HMAC) by the mock: starting one
+stores nothing, so a flood of anonymous ``/authorize`` calls cannot crowd out the
+sign-in a person is in the middle of. Only once someone signs in is it kept in
+``MockIdP.interactions`` (under the same ``tx``), bounded, until the consent decides it.
+
+Every sign-in is bound to the browser that started it by an HttpOnly, SameSite=Lax
+cookie: a ``tx`` leaked through a URL is useless in another browser, and a cross-site
+form post carries no cookie. Form posts must also come from the mock's own site. A
+sign-in expires on the mock's clock; the sealing key lives in the store's meta, so
+``/_mock/reset`` (which clears the store) drops every sign-in in progress, and an
+expired one still knows where "Start again" leads.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import hmac
+import json
 import re
+import secrets
+import zlib
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
+from mock_idp.errors import OAuthError
 from mock_idp.idp import MockIdP
 from mock_idp.oauth.fast_token import BadBody
 from mock_idp.oauth.server import MockAuthorizationServer
@@ -25,8 +38,10 @@ from mock_idp.pages import errors
 from mock_idp.secrets_util import digest, new_secret
 
 INTERACTION_TTL = 600.0  # seconds of mock time a person has to finish signing in
-MAX_INTERACTIONS = 10_000
+MAX_INTERACTIONS = 10_000  # signed-in sign-ins kept at once
+MAX_TX_LENGTH = 8_192
 COOKIE = "twg_mock_browser"
+KEY_META = "pages"
 _COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 Flow = dict[str, Any]
@@ -42,19 +57,61 @@ def server_of(request: Request) -> MockAuthorizationServer:
     return server
 
 
+# sealing ----------------------------------------------------------------------------------
+def _key(idp: MockIdP) -> bytes:
+    saved = idp.store.get_meta(KEY_META)
+    if saved is None or not isinstance(saved.get("key"), str):
+        saved = {"key": secrets.token_hex(32)}
+        idp.store.set_meta(KEY_META, saved)
+    return bytes.fromhex(saved["key"])
+
+
+def _generation(idp: MockIdP) -> str:
+    """Names the current key: a kept sign-in from before a reset has another one."""
+    return hashlib.sha256(_key(idp)).hexdigest()[:16]
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _seal(idp: MockIdP, flow: Flow) -> str:
+    payload = zlib.compress(json.dumps(flow, separators=(",", ":")).encode())
+    mac = hmac.new(_key(idp), payload, hashlib.sha256).digest()[:18]
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def _unseal(idp: MockIdP, tx: str) -> Flow | None:
+    """The sign-in a ``tx`` carries, or None when it is not one this mock sealed."""
+    if len(tx) > MAX_TX_LENGTH or tx.count(".") != 1:
+        return None
+    try:
+        payload, mac = (_unb64(part) for part in tx.split("."))
+        expected = hmac.new(_key(idp), payload, hashlib.sha256).digest()[:18]
+        if not hmac.compare_digest(mac, expected):
+            return None
+        flow = json.loads(zlib.decompressobj().decompress(payload, 65_536))
+    except (ValueError, binascii.Error, zlib.error):
+        return None
+    return flow if isinstance(flow, dict) else None
+
+
+# the sign-in's life ------------------------------------------------------------------------
 def _expired(idp: MockIdP, flow: Flow) -> bool:
     return idp.clock.now() - float(flow["started"]) > INTERACTION_TTL
 
 
 def _make_room(idp: MockIdP) -> None:
-    """Bounded: when full, drop a tenth, expired first, then the ones nobody has signed
-    in to yet (cheap to make anonymously), oldest first, so real work survives a flood."""
+    """Bounded: when full, drop a tenth, expired ones first, then the oldest."""
     table = idp.interactions
     if len(table) < MAX_INTERACTIONS:
         return
     ranked = sorted(
-        table.items(),
-        key=lambda kv: (not _expired(idp, kv[1]), "account_id" in kv[1], kv[1]["started"]),
+        table.items(), key=lambda kv: (not _expired(idp, kv[1]), float(kv[1]["started"]))
     )
     for key, _ in ranked[: len(table) - MAX_INTERACTIONS + 1 + MAX_INTERACTIONS // 10]:
         del table[key]
@@ -65,18 +122,20 @@ def start(idp: MockIdP, request: Request, flow: Flow, restart: str) -> Response:
 
     ``restart`` is where "Start again" leads once this sign-in expired.
     """
-    _make_room(idp)
     browser = request.cookies.get(COOKIE, "")
     fresh = not _COOKIE_VALUE.fullmatch(browser)
     if fresh:
         browser = new_secret(32)
-    tx = new_secret(24)
-    idp.interactions[tx] = {
-        **flow,
-        "started": idp.clock.now(),
-        "browser": digest(browser),
-        "restart": restart,
-    }
+    tx = _seal(
+        idp,
+        {
+            **flow,
+            "started": idp.clock.now(),
+            "browser": digest(browser),
+            "restart": restart,
+            "nonce": new_secret(9),
+        },
+    )
     response = see_other("/authorize/login", tx)
     if fresh:
         response.set_cookie(
@@ -96,7 +155,12 @@ def authorize_restart(params: dict[str, str]) -> str:
 
 def lookup(idp: MockIdP, request: Request, tx: str | None) -> Flow | Response:
     """The sign-in ``tx`` continues, or the page saying why it cannot go on."""
-    flow = idp.interactions.get(tx) if tx else None
+    if not tx:
+        return errors.unknown_sign_in()
+    kept = idp.interactions.get(tx)
+    if kept is not None and kept.get("generation") != _generation(idp):
+        kept = None  # kept from before a reset
+    flow = kept or _unseal(idp, tx)
     if flow is None:
         return errors.unknown_sign_in()
     if _expired(idp, flow):
@@ -104,11 +168,30 @@ def lookup(idp: MockIdP, request: Request, tx: str | None) -> Flow | Response:
     cookie = digest(request.cookies.get(COOKIE, ""))
     if not hmac.compare_digest(cookie, flow["browser"]):
         return errors.other_browser(flow["restart"])
+    if flow.get("finished"):
+        return errors.finished_sign_in(flow["restart"])
     return flow
 
 
-def finish(idp: MockIdP, tx: str) -> None:
-    idp.interactions.pop(tx, None)  # one decision per sign-in
+def save(idp: MockIdP, tx: str, flow: Flow) -> Response | None:
+    """Keep what the person chose so far; a page when the mock cannot keep more."""
+    flow["generation"] = _generation(idp)
+    _make_room(idp)
+    try:
+        idp.interactions[tx] = flow
+    except OAuthError:  # a table that refuses rather than evicts when full
+        return errors.too_many_sign_ins()
+    return None
+
+
+def finish(idp: MockIdP, tx: str, flow: Flow) -> None:
+    """One decision per sign-in: what is left answers "already finished"."""
+    idp.interactions.pop(tx, None)
+    save(
+        idp,
+        tx,
+        {k: flow[k] for k in ("kind", "started", "browser", "restart")} | {"finished": True},
+    )
 
 
 def own_origins(idp: MockIdP, request: Request) -> set[str]:

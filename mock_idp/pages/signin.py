@@ -102,5 +102,8 @@ async def login_submit(request: Request) -> Response:
     # Signing in again (as someone else) starts the choices over: a site picked for the
     # previous account must not carry over to this one.
     flow.pop("site_id", None)
+    refused = flows.save(idp, tx, flow)
+    if refused is not None:
+        return refused
     idp.audit.record("signin.succeeded", account_id=user.account_id, kind=flow["kind"])
     return flows.see_other("/authorize/site", tx)

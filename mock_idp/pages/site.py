@@ -92,4 +92,7 @@ async def site_submit(request: Request) -> Response:
             restart_label="Back to the list of sites",
         )
     flow["site_id"] = site_id
+    refused = flows.save(idp, tx, flow)
+    if refused is not None:
+        return refused
     return flows.see_other("/authorize/consent", tx)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mock_idp.seed import CLI_CLIENT_ID
+from tests.browser.helpers import wait_for_focus
 from tests.mock_idp.oauth_flow import Pkce, authorize_params
 
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
@@ -33,6 +34,7 @@ def pages_of_a_sign_in(page: Any, base: str) -> dict[str, str]:
     seen = {}
     page.goto(f"{base}/authorize?{urlencode(authorize_params(Pkce.new()))}")
     check_basics(page)
+    wait_for_focus(page, "input")
     seen["sign-in focus"] = page.evaluate("document.activeElement.id")
     page.get_by_label("Email").fill("nobody@example.com")
     page.get_by_role("button", name="Continue").click()
@@ -45,11 +47,13 @@ def pages_of_a_sign_in(page: Any, base: str) -> dict[str, str]:
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/authorize/site?tx=*")
     check_basics(page)
+    wait_for_focus(page, "input")
     seen["site focus"] = page.evaluate("document.activeElement.value")
     seen["site group"] = page.get_by_role("group", name="Acme").get_attribute("name") or "Acme"
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/authorize/consent?tx=*")
     check_basics(page)
+    wait_for_focus(page, "button")
     seen["consent focus"] = page.evaluate("document.activeElement.textContent")
     return seen
 
@@ -69,11 +73,12 @@ def test_device_page_is_accessible(page: Any, mock_server) -> None:
     page.set_viewport_size({"width": 375, "height": 700})
     page.goto(f"{mock_server.url}/device")
     check_basics(page)
-    assert page.evaluate("document.activeElement.id") == "user_code"
+    wait_for_focus(page, "#user_code")
 
 
 def test_the_focus_is_visible_when_moved_by_keyboard(page: Any, mock_server) -> None:
     page.goto(f"{mock_server.url}/authorize?{urlencode(authorize_params(Pkce.new()))}")
+    wait_for_focus(page, "#email")
     page.keyboard.press("Tab")  # from the email field to Continue
     assert page.evaluate("document.activeElement.textContent") == "Continue"
     outline = page.evaluate(

@@ -47,9 +47,11 @@ def test_another_site_cannot_frame_the_consent_page(
     with CallbackCatcher() as callback:
         consent = to_consent(page, login_url(mock_server.url, callback.redirect_uri))
         attacker = context.new_page()
-        attacker.goto(other_site.serve(f'<!doctype html><iframe src="{consent}"></iframe>'))
-        attacker.wait_for_load_state("load")
-        [framed] = attacker.main_frame.child_frames
+        with attacker.expect_event(
+            "framenavigated", predicate=lambda frame: frame.parent_frame is not None
+        ) as navigated:
+            attacker.goto(other_site.serve(f'<!doctype html><iframe src="{consent}"></iframe>'))
+        framed = navigated.value
         # Refused by frame-ancestors / X-Frame-Options: Chromium shows its error page in
         # the frame instead of the consent page, so there is no Accept to click.
         assert framed.url != consent

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import httpx
 
 from mock_idp.seed import ACME_SANDBOX_SITE_ID, CLI_CLIENT_ID, DEVICE_GRANT
+from tests.browser.helpers import wait_for_focus
 from tests.mock_idp.helpers import events
 from tests.mock_idp.loopback import CallbackCatcher
 from tests.mock_idp.oauth_flow import Pkce, authorize_params, redeem
@@ -68,17 +69,19 @@ def test_keyboard_only_login_reaches_the_callback(page: Any, mock_server) -> Non
     with CallbackCatcher() as callback:
         page.goto(login_url(mock_server.url, callback.redirect_uri, Pkce.new()))
         # The email field has the focus: type and press Enter.
+        wait_for_focus(page, "#email")
         page.keyboard.type("carol@example.com")
         page.keyboard.press("Enter")
         page.wait_for_url("**/authorize/site?tx=*")
         # The first site has the focus: arrow to the second, Tab to Continue, Enter.
+        wait_for_focus(page, "input[name=site_id]")
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Continue"
         page.keyboard.press("Enter")
         page.wait_for_url("**/authorize/consent?tx=*")
         # Accept has the focus.
-        assert page.evaluate("document.activeElement.textContent") == "Accept"
+        wait_for_focus(page, "button[value=accept]")
         page.keyboard.press("Enter")
         assert "code" in wait_for_callback(page, callback)
 
@@ -103,9 +106,11 @@ def test_device_code_typed_by_keyboard_then_approved_gives_tokens(
     device = start_device(mock)
     page.goto(device["verification_uri"])
     # Typed as a person would: lower case, without the dash.
+    wait_for_focus(page, "#user_code")
     page.keyboard.type(device["user_code"].replace("-", "").lower())
     page.keyboard.press("Enter")
     page.wait_for_url("**/authorize/login?tx=*")
+    wait_for_focus(page, "#email")
     page.keyboard.type("dave@example.com")
     page.keyboard.press("Enter")
     page.wait_for_url("**/authorize/site?tx=*")
@@ -140,4 +145,4 @@ def test_a_wrong_device_code_is_announced_next_to_the_field(page: Any, mock_serv
     alert = page.get_by_role("alert")
     assert alert.text_content() == "That code is unknown, used or expired."
     assert page.get_by_label("Code").get_attribute("aria-describedby") == "error"
-    assert page.evaluate("document.activeElement.id") == "user_code"
+    wait_for_focus(page, "#user_code[aria-describedby=error]")

@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_idp.models import User
+from mock_idp.pages import flows
 from mock_idp.pages.flows import COOKIE, INTERACTION_TTL
 from mock_idp.seed import ACME_SITE_ID, GLOBEX_SITE_ID
 from tests.mock_idp.helpers import events
@@ -115,11 +116,57 @@ def test_a_sign_in_expires_on_the_mock_clock_and_start_again_restarts_it(
 def test_reset_drops_sign_ins_in_progress(web: TestClient, idp) -> None:
     tx = to_consent(web)
     assert web.post("/_mock/reset").status_code == 200
-    assert idp.interactions == {}
     answer = web.post("/authorize/consent", data={"tx": tx, "decision": "accept"})
     assert answer.status_code == 400
     assert "unknown or has expired" in answer.text
     assert not events(idp, "code.issued")
+
+
+def test_reset_drops_a_sign_in_nobody_has_signed_in_to_yet(web: TestClient) -> None:
+    tx = start(web)
+    assert web.post("/_mock/reset").status_code == 200
+    answer = web.post("/authorize/login", data={"tx": tx, "email": "alice@example.com"})
+    assert answer.status_code == 400
+    assert "unknown or has expired" in answer.text
+
+
+def test_a_flood_of_anonymous_authorize_calls_keeps_a_sign_in_in_progress(
+    web: TestClient, idp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flows, "MAX_INTERACTIONS", 5)
+    params = authorize_params(Pkce.new(), state="survivor")
+    tx = tx_of(web.get("/authorize?" + urlencode(params)).headers["location"])
+    with TestClient(web.app, follow_redirects=False) as flood:
+        for _ in range(200):
+            flood.cookies.clear()
+            assert flood.get("/authorize?" + urlencode(params)).status_code == 303
+    assert len(idp.interactions) == 0  # starting a sign-in stores nothing
+    assert (
+        web.post("/authorize/login", data={"tx": tx, "email": "alice@example.com"}).status_code
+        == 303
+    )
+    assert web.post("/authorize/site", data={"tx": tx, "site_id": ACME_SITE_ID}).status_code == 303
+    done = web.post("/authorize/consent", data={"tx": tx, "decision": "accept"})
+    assert done.status_code == 302
+    assert "state=survivor" in done.headers["location"]
+
+
+def test_a_tampered_sign_in_id_is_unknown(web: TestClient) -> None:
+    tx = start(web)
+    payload, mac = tx.split(".")
+    forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + mac
+    answer = web.post("/authorize/login", data={"tx": forged, "email": "alice@example.com"})
+    assert answer.status_code == 400
+    assert "unknown or has expired" in answer.text
+
+
+def test_an_answered_sign_in_says_so_and_offers_a_restart(web: TestClient) -> None:
+    tx = to_consent(web)
+    assert web.post("/authorize/consent", data={"tx": tx, "decision": "deny"}).status_code == 302
+    again = web.post("/authorize/consent", data={"tx": tx, "decision": "accept"})
+    assert again.status_code == 400
+    assert "already been answered" in again.text
+    assert 'id=restart href="/authorize?' in again.text
 
 
 def test_signing_in_again_as_someone_else_cannot_keep_the_first_accounts_site(
