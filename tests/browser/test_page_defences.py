@@ -174,7 +174,7 @@ def test_a_sign_in_expires_on_the_mock_clock_and_start_again_works(
 def test_a_reset_drops_sign_ins_in_progress(page: Any, mock_server, mock: httpx.Client) -> None:
     with CallbackCatcher() as callback:
         to_consent(page, login_url(mock_server.url, callback.redirect_uri))
-        assert mock.post("/_mock/reset").status_code == 200
+        assert mock.post("/_mock/reset", json={}).status_code == 200
         page.get_by_role("button", name="Accept").click()
         assert page.locator("h1").text_content() == "Sign-in expired"
         assert "unknown or has expired" in page.get_by_role("alert").text_content()

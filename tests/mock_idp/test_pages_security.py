@@ -59,7 +59,7 @@ def test_a_sign_in_id_used_without_its_browser_cookie_is_refused(web: TestClient
     "headers",
     [
         {"Origin": "http://localhost:8000"},
-        {"Origin": "http://testserver.evil.example"},
+        {"Origin": "http://127.0.0.1.evil.example"},
         {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site"},
     ],
@@ -78,7 +78,7 @@ def test_a_consent_posted_from_another_site_is_refused(
     own = web.post(
         "/authorize/consent",
         data={"tx": tx, "decision": "accept"},
-        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        headers={"Origin": str(web.base_url).rstrip("/"), "Sec-Fetch-Site": "same-origin"},
     )
     assert own.status_code == 302
 
@@ -115,7 +115,7 @@ def test_a_sign_in_expires_on_the_mock_clock_and_start_again_restarts_it(
 
 def test_reset_drops_sign_ins_in_progress(web: TestClient, idp) -> None:
     tx = to_consent(web)
-    assert web.post("/_mock/reset").status_code == 200
+    assert web.post("/_mock/reset", json={}).status_code == 200
     answer = web.post("/authorize/consent", data={"tx": tx, "decision": "accept"})
     assert answer.status_code == 400
     assert "unknown or has expired" in answer.text
@@ -124,7 +124,7 @@ def test_reset_drops_sign_ins_in_progress(web: TestClient, idp) -> None:
 
 def test_reset_drops_a_sign_in_nobody_has_signed_in_to_yet(web: TestClient) -> None:
     tx = start(web)
-    assert web.post("/_mock/reset").status_code == 200
+    assert web.post("/_mock/reset", json={}).status_code == 200
     answer = web.post("/authorize/login", data={"tx": tx, "email": "alice@example.com"})
     assert answer.status_code == 400
     assert "unknown or has expired" in answer.text
@@ -136,7 +136,7 @@ def test_a_flood_of_anonymous_authorize_calls_keeps_a_sign_in_in_progress(
     monkeypatch.setattr(flows, "MAX_INTERACTIONS", 5)
     params = authorize_params(Pkce.new(), state="survivor")
     tx = tx_of(web.get("/authorize?" + urlencode(params)).headers["location"])
-    with TestClient(web.app, follow_redirects=False) as flood:
+    with TestClient(web.app, base_url=str(web.base_url), follow_redirects=False) as flood:
         for _ in range(200):
             flood.cookies.clear()
             assert flood.get("/authorize?" + urlencode(params)).status_code == 303
@@ -208,7 +208,7 @@ def test_a_self_registered_client_is_labelled_unverified_on_the_consent_page(
         json={
             "redirect_uris": ["http://127.0.0.1/callback"],
             "token_endpoint_auth_method": "none",
-            "client_name": "Teamwork Graph CLI",
+            "client_name": "Example RP",
         },
     ).json()
     tx = start(web, client_id=registered["client_id"])
