@@ -10,7 +10,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_idp import (
     admin_api,
     bitbucket,
-    console,
     control,
     oauth_routes,
     oidc,
@@ -27,6 +26,7 @@ from mock_idp.guard import RequestGuard
 from mock_idp.idp import MockIdP
 from mock_idp.oauth.fast_token import TokenEndpointFastPath
 from mock_idp.oauth.server import MockAuthorizationServer
+from mock_idp.pages.headers import SecurityHeadersMiddleware
 from mock_idp.settings import Settings
 from mock_idp.store import MemoryStore, open_store
 
@@ -65,7 +65,8 @@ def create_app(
     app = FastAPI(
         title="twg mock Atlassian identity provider",
         version="0.1.0",
-        docs_url="/_mock/docs",
+        # /_mock/docs is mock_idp.pages.api_docs: FastAPI's loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/_mock/openapi.json",
         # FastAPI's built-in OpenTelemetry asks three providers on every request; the
@@ -82,11 +83,12 @@ def create_app(
         pages,
         resources,
         admin_api,
-        console,
         bitbucket,
         control,
     ):
         app.include_router(module.router)
+    # Inside the token fast path: its JSON answers skip this, every page gets it.
+    app.add_middleware(SecurityHeadersMiddleware)
     # The token endpoint (the hot path) skips routing; inside faults and the Date header.
     app.add_middleware(TokenEndpointFastPath, server=app.state.oauth)
     # Org IP allowlists, in front of the token endpoint and every API route.

@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     browser.add_argument("--user", default="alice@example.com", help="email of a seeded user")
     browser.add_argument("--deny", action="store_true", help="deny consent instead of accepting")
     browser.add_argument("--site", help="site to pick (id, name or URL); default: the first")
-    browser.add_argument("url", help="an /authorize URL, or a /device URL with user_code")
+    browser.add_argument("--user-code", help="the device login's code, for a bare /device URL")
+    browser.add_argument("url", help="an /authorize URL, or a /device URL (with user_code)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
@@ -125,7 +126,9 @@ def _browse(args: argparse.Namespace) -> int:
     from mock_idp.browser import Robot, RobotError
 
     try:
-        with Robot(user=args.user, deny=args.deny, site=args.site) as robot:
+        with Robot(
+            user=args.user, deny=args.deny, site=args.site, user_code=args.user_code
+        ) as robot:
             summary = robot.run(args.url)
     except (RobotError, httpx.HTTPError) as exc:
         print(f"twg-mock-idp browser: {exc}", file=sys.stderr)

@@ -22,12 +22,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from mock_idp import org_admin
-from mock_idp.html import esc, page
 from mock_idp.idp import MockIdP
 from mock_idp.models import CATEGORIES, CATEGORY_SCOPES, Org, User
 from mock_idp.oauth.fast_token import BadBody
 from mock_idp.oauth_routes import read_params
 from mock_idp.org_admin import Actor, AdminActionError
+from mock_idp.pages.layout import esc, page
 from mock_idp.permissions import CATEGORY_TITLES, PERMISSION_LABELS
 from mock_idp.secrets_util import new_secret
 
@@ -36,13 +36,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 COOKIE = "twg_console"
 SESSION_TTL = 8 * 3600.0
 MAX_SESSIONS = 1000
-SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+# The layout's policy (its own style, no framing) plus: forms post only here. Not on the
+# sign-in pages, whose consent form ends in a redirect to the client's loopback.
+FORM_ACTION = "; form-action 'self'"
 NAV = (
     ("settings", "TWG CLI settings"),
     ("users", "Users"),
@@ -66,7 +62,11 @@ def _sessions(request: Request) -> dict[str, dict[str, Any]]:
 
 
 def _secure(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
+    # Framing, sniffing and referrers: SecurityHeadersMiddleware, as on every page.
+    policy = response.headers.get("Content-Security-Policy")
+    if policy:
+        response.headers["Content-Security-Policy"] = policy + FORM_ACTION
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
