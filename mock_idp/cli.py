@@ -1,4 +1,5 @@
-"""``twg-mock-idp``: run the mock (``serve``) or act as a person's browser (``browser``)."""
+"""``twg-mock-idp``: run the mock (``serve``), act as a person's browser (``browser``), or
+run token scenarios against it (``scenario``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import socket
 import sqlite3
 import sys
+
+from mock_idp.scenarios import command as scenario_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,9 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     browser.add_argument("--deny", action="store_true", help="deny consent instead of accepting")
     browser.add_argument("--site", help="site to pick (id, name or URL); default: the first")
     browser.add_argument("url", help="an /authorize URL, or a /device URL with user_code")
+    scenario_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "scenario":
+        return scenario_command.main(args)
     return _browse(args)
 
 

@@ -1,0 +1,46 @@
+"""Reports of a run, one module per format: Markdown for people, JUnit XML for CI
+dashboards, JSON for tools. All are written from already-redacted results."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mock_idp.scenarios.reports import json_report, junit, markdown
+from mock_idp.scenarios.results import RunResult
+
+FILES = {"report.md": markdown.render, "junit.xml": junit.render, "report.json": json_report.render}
+
+
+def write_all(run: RunResult, directory: Path) -> list[Path]:
+    """Write every format into ``directory``; files are 0644 so the host user (in
+    Compose: the owner of the bind mount's parent) can read them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    owner = _owner_for(directory)
+    written = []
+    for name, render in FILES.items():
+        path = directory / name
+        tmp = path.with_name(f".{name}.tmp")
+        tmp.write_text(render(run), encoding="utf-8")
+        os.chmod(tmp, 0o644)
+        if owner is not None:
+            os.chown(tmp, *owner)
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+def _owner_for(directory: Path) -> tuple[int, int] | None:
+    """Running as root (the Compose service writing into ./reports), give the files the
+    owner of the directory that holds the report directory: the host user's checkout,
+    not root, so they can be read and removed without sudo."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    parent = directory.resolve().parent.stat()
+    if parent.st_uid == 0:
+        return None
+    try:
+        os.chown(directory, parent.st_uid, parent.st_gid)
+    except OSError:
+        return None
+    return parent.st_uid, parent.st_gid
