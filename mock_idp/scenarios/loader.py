@@ -241,6 +241,13 @@ def _check(validator: Any, data: Any, base: Path_, lines: dict[Path_, int], show
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
         return
+    # Inside a documented choice ("a number or a duration"), say what the choice is
+    # rather than why the first alternative did not fit.
+    while error.parent is not None and error.parent.validator in ("oneOf", "anyOf"):
+        if error.parent.schema.get("description"):
+            error = error.parent
+            break
+        error = error.parent
     path: Path_ = (*base, *error.absolute_path)
     message = error.message
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -277,5 +284,5 @@ def _check_regexes(step: dict[str, Any], base: Path_, lines: dict[Path_, int], s
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, default=str)
+    text = repr(value)  # as jsonschema quotes values in its own messages
     return text if len(text) <= 60 else text[:57] + "..."
