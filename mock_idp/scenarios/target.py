@@ -38,6 +38,10 @@ def control_token_from_env(environ: dict[str, str] | None = None) -> str | None:
         return None
     try:
         text = Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        # A mock without a token file has no token; a mock that wants one answers 401,
+        # which names both variables.
+        return None
     except OSError as exc:
         raise TargetError(
             f"cannot read the control token file {path} (TWG_MOCK_CONTROL_TOKEN_FILE): "

@@ -14,7 +14,7 @@ FILES = {"report.md": markdown.render, "junit.xml": junit.render, "report.json":
 
 def write_all(run: RunResult, directory: Path) -> list[Path]:
     """Write every format into ``directory``; files are 0644 so the host user (in
-    Compose: the owner of the bind mount's parent) can read them."""
+    Compose: see ``_owner_for``) can read them."""
     directory.mkdir(parents=True, exist_ok=True)
     owner = _owner_for(directory)
     written = []
@@ -31,16 +31,20 @@ def write_all(run: RunResult, directory: Path) -> list[Path]:
 
 
 def _owner_for(directory: Path) -> tuple[int, int] | None:
-    """Running as root (the Compose service writing into ./reports), give the files the
-    owner of the directory that holds the report directory: the host user's checkout,
-    not root, so they can be read and removed without sudo."""
+    """Running as root (the Compose service writing into a bind-mounted ./reports), give
+    the files a real owner: the report directory's, else its parent's, else the current
+    directory's (the checkout, mounted at the working directory), so the host user can
+    read and remove them without sudo."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return None
-    parent = directory.resolve().parent.stat()
-    if parent.st_uid == 0:
+    for candidate in (directory, directory.resolve().parent, Path.cwd()):
+        info = candidate.stat()
+        if info.st_uid != 0:
+            break
+    else:
         return None
     try:
-        os.chown(directory, parent.st_uid, parent.st_gid)
+        os.chown(directory, info.st_uid, info.st_gid)
     except OSError:
         return None
-    return parent.st_uid, parent.st_gid
+    return info.st_uid, info.st_gid
