@@ -165,7 +165,7 @@ def _run(scenarios: list[Any], args: argparse.Namespace) -> int:
     print(summary_table(run))
     if args.report:
         try:
-            written = write_all(run, Path(args.report))
+            written = write_all(run, Path(args.report), owner_of=scenarios[0].file.parent)
         except OSError as exc:
             print(
                 f"twg-mock-idp scenario: cannot write reports to {args.report}: {exc}",

@@ -12,11 +12,11 @@ from mock_idp.scenarios.results import RunResult
 FILES = {"report.md": markdown.render, "junit.xml": junit.render, "report.json": json_report.render}
 
 
-def write_all(run: RunResult, directory: Path) -> list[Path]:
+def write_all(run: RunResult, directory: Path, owner_of: Path | None = None) -> list[Path]:
     """Write every format into ``directory``; files are 0644 so the host user (in
     Compose: see ``_owner_for``) can read them."""
     directory.mkdir(parents=True, exist_ok=True)
-    owner = _owner_for(directory)
+    owner = _owner_for(directory, owner_of)
     written = []
     for name, render in FILES.items():
         path = directory / name
@@ -30,14 +30,16 @@ def write_all(run: RunResult, directory: Path) -> list[Path]:
     return written
 
 
-def _owner_for(directory: Path) -> tuple[int, int] | None:
+def _owner_for(directory: Path, fallback: Path | None) -> tuple[int, int] | None:
     """Running as root (the Compose service writing into a bind-mounted ./reports), give
-    the files a real owner: the report directory's, else its parent's, else the current
-    directory's (the checkout, mounted at the working directory), so the host user can
-    read and remove them without sudo."""
+    the files a real owner: the report directory's if it is not root's (Docker creates a
+    missing one as root), else the owner of ``fallback`` (the catalogue, mounted from the
+    host user's checkout), so the host user can read and remove them without sudo."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return None
-    for candidate in (directory, directory.resolve().parent, Path.cwd()):
+    for candidate in (directory, fallback):
+        if candidate is None:
+            continue
         info = candidate.stat()
         if info.st_uid != 0:
             break
