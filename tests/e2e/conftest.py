@@ -60,10 +60,11 @@ def stack() -> Iterator[Stack]:
         assert host in ("127.0.0.1", "localhost"), host
         yield Stack(compose=compose, url=f"http://127.0.0.1:{port}", env=dict(os.environ))
     finally:
-        # `down --volumes` with the cli profile too: otherwise the volume that only the
-        # in-network CLI service uses outlives the project.
+        # `down --volumes` with the cli and scenarios profiles too: otherwise volumes only
+        # those services use outlive the project.
+        profiles = ["--profile", "cli", "--profile", "scenarios"]
         subprocess.run(
-            [*compose.compose_command_property, "--profile", "cli", "down", "--volumes"],
+            [*compose.compose_command_property, *profiles, "down", "--volumes"],
             cwd=REPO_ROOT,
             capture_output=True,
             timeout=120,

@@ -1,0 +1,80 @@
+"""Wall time of the whole scenario catalogue against the in-process mock.
+
+Runs ``twg-mock-idp scenario run`` (every ``scenarios/*.yaml``) as a user would, through
+its own process, and reports the total and the slowest scenarios from report.json.
+``--against URL`` times it against a running mock (e.g. the Compose service published
+on the host) instead.
+
+    python benchmarks/scenarios.py [--runs 1] [--against URL] [--json]
+
+Target: the whole catalogue in under 60 s (in-process, and in Compose once the images
+are built), on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_SECONDS = 60.0
+
+
+def run_once(against: str | None) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="twg-bench-scenarios-") as out:
+        cmd = [
+            str(Path(sys.executable).with_name("twg-mock-idp")),
+            "scenario",
+            "run",
+            "--dir",
+            str(REPO / "scenarios"),
+            "--report",
+            out,
+        ]
+        if against:
+            cmd += ["--against", against]
+        started = time.monotonic()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        seconds = time.monotonic() - started
+        if done.returncode != 0:
+            print(done.stdout + done.stderr, file=sys.stderr)
+            raise SystemExit(f"the catalogue failed (exit {done.returncode})")
+        report = json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
+    per = sorted(((s["seconds"], s["name"]) for s in report["scenarios"]), reverse=True)
+    return {"seconds": seconds, "scenarios": len(per), "slowest": per[:3]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--against", help="a running mock instead of the in-process one")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    runs = [run_once(args.against) for _ in range(args.runs)]
+    best = min(float(str(r["seconds"])) for r in runs)
+    result = {
+        "runs": runs,
+        "best_seconds": round(best, 2),
+        "target_seconds": TARGET_SECONDS,
+        "met": best < TARGET_SECONDS,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for r in runs:
+            slow = ", ".join(f"{name} {sec:.1f} s" for sec, name in r["slowest"])  # type: ignore[attr-defined]
+            print(f"{r['scenarios']} scenarios in {r['seconds']:.1f} s (slowest: {slow})")
+        print(
+            f"best {best:.1f} s; target < {TARGET_SECONDS:.0f} s: "
+            f"{'met' if best < TARGET_SECONDS else 'MISSED'}"
+        )
+    return 0 if best < TARGET_SECONDS else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
