@@ -13,6 +13,8 @@ from twg.auth.redact import redact as redact_patterns
 # ``secrets.token_urlsafe(32)`` (the mock's tokens and codes) is 43 characters.
 _TOKEN_SHAPED = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40,}(?![A-Za-z0-9_-])")
 _SECRET_KEYS = re.compile(r"(?i)token|code|secret|verifier|password|key")
+# Fingerprints name a secret without revealing it: the point of the report is to show them.
+_FINGERPRINT_KEYS = re.compile(r"(?i)(_fp|fingerprint)$")
 MIN_SECRET = 8
 MIN_PATTERN_SECRET = 20  # shorter values are not worth hiding (and would mangle ordinary text)
 
@@ -35,6 +37,8 @@ class Redactor:
         """Every string under a secret-sounding key (``refresh_token``, ``code``...)."""
         if isinstance(document, dict):
             for key, value in document.items():
+                if _FINGERPRINT_KEYS.search(str(key)):
+                    continue
                 if isinstance(value, str) and _SECRET_KEYS.search(str(key)):
                     self.add(value)
                 else:

@@ -47,6 +47,8 @@ steps:
       path: /oauth/token
       form: {grant_type: refresh_token, refresh_token: "${old}", client_id: twg-cli}
     expect: {status: 200}
+  - call: {path: /_mock/sessions}
+    expect: {status: 200}
   - name: the CLI's own copy is now a rotated one, so its next refresh is refused
     twg: auth refresh --force --json
     expect:
@@ -100,6 +102,10 @@ def test_reports_show_fingerprints_the_audit_log_uses_never_a_token(tmp_path: Pa
     rotated = [e for e in report["audit"] if e["event"] == "token.rotated"]
     assert len(rotated) == 1
     old_fp = rotated[0]["details"]["old_refresh_fp"]
+    # Fingerprints stay readable, in the audit trail and in answers that list them.
+    assert re.fullmatch(r"[0-9a-f]{12}", rotated[0]["details"]["refresh_fp"])
+    sessions = report["steps"][3]["http"][0]["response"]["sessions"]
+    assert sessions[0]["refresh_token_fp"] == rotated[0]["details"]["refresh_fp"]
     for name, text in texts.items():
         # What the mock hands out is 43 URL-safe characters: none survives in a report.
         assert re.findall(r"[A-Za-z0-9_-]{40,}", text) == [], name
