@@ -37,6 +37,11 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--dir", metavar="DIR", help=_dir_help())
     listing = actions.add_parser("list", help="list the catalogue")
     listing.add_argument("--dir", metavar="DIR", help=_dir_help())
+    listing.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the catalogue page (docs/scenario-catalogue.md)",
+    )
 
 
 def _dir_help() -> str:
@@ -67,6 +72,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"twg-mock-idp scenario: {error}", file=sys.stderr)
     if errors:
         return EXIT_USAGE
+    if args.scenario_command == "list" and args.markdown:
+        from mock_idp.scenarios.catalogue_doc import render
+
+        print(render(scenarios), end="")
+        return 0
     if args.scenario_command == "list":
         width = max((len(s.name) for s in scenarios), default=0)
         for s in scenarios:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mock_idp.cli import main
+from mock_idp.scenarios.catalogue_doc import render
 from mock_idp.scenarios.loader import load
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "scenarios"
@@ -40,3 +41,13 @@ def test_pending_scenarios_are_well_formed_and_name_their_feature(path: Path) ->
 
     assert scenario.name == path.stem
     assert path.read_text(encoding="utf-8").startswith("# PENDING: issue ")
+
+
+def test_the_catalogue_page_in_docs_is_generated_from_the_current_files() -> None:
+    scenarios = [load(p) for p in sorted(CATALOGUE.glob("*.yaml"))]
+    page = CATALOGUE.parent / "docs" / "scenario-catalogue.md"
+
+    assert page.read_text(encoding="utf-8") == render(scenarios), (
+        "docs/scenario-catalogue.md is stale: run "
+        "`twg-mock-idp scenario list --markdown > docs/scenario-catalogue.md`"
+    )
