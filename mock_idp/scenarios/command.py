@@ -1,7 +1,8 @@
 """``twg-mock-idp scenario run|list``: the command line of the scenario runner.
 
 Exit codes: 0 every scenario passed (or was skipped), 1 a scenario failed, 2 a bad
-argument or a malformed scenario file, 69 the mock cannot be reached or controlled.
+argument or a malformed scenario file, 69 the mock cannot be reached or controlled,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 69
+EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 1, 2, 69, 130
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -61,6 +62,16 @@ def catalogue_dir(given: str | None) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    try:
+        return _main(args)
+    except BrokenPipeError:
+        # Output piped into `head` and closed: stop quietly, as other CLIs do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _main(args: argparse.Namespace) -> int:
     directory = catalogue_dir(args.dir)
     try:
         paths = resolve(getattr(args, "scenarios", None) or [], directory)
@@ -152,6 +163,13 @@ def _run(scenarios: list[Any], args: argparse.Namespace) -> int:
     if not scenarios:
         print("twg-mock-idp scenario: no scenarios to run", file=sys.stderr)
         return EXIT_USAGE
+    if args.against and not _is_http_url(args.against):
+        print(
+            f"twg-mock-idp scenario: --against {args.against!r} is not an http(s) URL, "
+            "e.g. http://127.0.0.1:8080",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     target: InProcessTarget | RemoteTarget
     try:
         if args.against:
@@ -169,8 +187,12 @@ def _run(scenarios: list[Any], args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     progress = Progress(sys.stdout, live=sys.stdout.isatty())
     print(f"Running {len(scenarios)} scenario(s) against {target.description}", flush=True)
-    with target:
-        run = run_all(scenarios, target, progress)
+    try:
+        with target:
+            run = run_all(scenarios, target, progress)
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print()
     print(summary_table(run))
     if args.report:
@@ -184,3 +206,14 @@ def _run(scenarios: list[Any], args: argparse.Namespace) -> int:
             return EXIT_FAILED
         print("Reports: " + ", ".join(str(p) for p in written))
     return 0 if run.ok else EXIT_FAILED
+
+
+def _is_http_url(text: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -27,6 +27,10 @@ from mock_idp.scenarios.twg_process import TwgCli
 from mock_idp.scenarios.variables import Variables
 
 
+class ScenarioSetupError(Exception):
+    """The scenario's own set-up (its settings block) was refused by the mock."""
+
+
 class Target(Protocol):
     in_process: bool
     description: str
@@ -110,7 +114,10 @@ def run_scenario(scenario: Scenario, target: Target, progress: Progress | None) 
             redactor=redactor,
         )
         if scenario.settings:
-            control.control("PATCH", "/_mock/settings", scenario.settings)
+            try:
+                control.control("PATCH", "/_mock/settings", scenario.settings)
+            except TargetError as exc:
+                raise ScenarioSetupError(f"settings: {exc}") from None
         ctx.start_audit_id = 0  # the reset emptied the audit log
         for step, step_result in zip(scenario.steps, result.steps, strict=True):
             if progress is not None:
@@ -128,6 +135,9 @@ def run_scenario(scenario: Scenario, target: Target, progress: Progress | None) 
             if result.status == FAILED:
                 break
         result.audit = control.audit(0)
+    except ScenarioSetupError as exc:
+        result.status = FAILED
+        result.message = str(exc)
     except TargetError as exc:
         result.status = FAILED
         result.message = f"the mock could not be used: {exc}"

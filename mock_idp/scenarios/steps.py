@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
+
 from mock_idp.scenarios.loader import Step
 from mock_idp.scenarios.redaction import Redactor
 from mock_idp.scenarios.results import StepResult
@@ -331,7 +333,7 @@ def run_authorize(step: Step, ctx: Context, result: StepResult) -> None:
     try:
         with Robot(user=spec.get("user", DEFAULT_USER), site=spec.get("site")) as robot:
             location = robot.final_redirect(url)
-    except (RobotError, OSError) as exc:
+    except (RobotError, OSError, httpx.HTTPError) as exc:
         raise StepFailed(f"the robot could not finish the sign-in: {exc}") from None
     answer = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     document = {
@@ -432,5 +434,11 @@ RUNNERS: dict[str, Callable[[Step, Context, StepResult], None]] = {
 def run_step(step: Step, ctx: Context, result: StepResult) -> None:
     try:
         RUNNERS[step.kind](step, ctx, result)
+    except StepFailed:
+        raise
     except VariableError as exc:
         raise StepFailed(str(exc)) from None
+    except Exception as exc:  # a bug, or input no check foresaw: fail this step, not the run
+        raise StepFailed(
+            f"the runner could not do this step: {type(exc).__name__}: {exc}"
+        ) from None

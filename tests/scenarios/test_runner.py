@@ -187,3 +187,38 @@ def test_against_a_mock_nobody_runs_exits_69(
     assert capsys.readouterr().err.startswith(
         f"twg-mock-idp scenario: POST {gone}/_mock/reset failed: "
     )
+
+
+def test_settings_the_mock_refuses_fail_the_scenario_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write(
+        tmp_path / "s",
+        "typo",
+        "title: A setting with a typo\nsettings: {refresh_reuse_gracee: 0}\nsteps:\n"
+        "  - advance_clock: 1h\n",
+    )
+
+    code = main(["scenario", "run", str(scenario)])
+
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "[1/1] typo: FAILED" in out
+    assert (
+        "    settings: PATCH /_mock/settings answered HTTP 400: "
+        "Unknown setting 'refresh_reuse_gracee'.\n"
+    ) in out
+
+
+def test_against_something_that_is_not_a_url_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write(tmp_path / "s", "good", PASSING)
+
+    code = main(["scenario", "run", str(scenario), "--against", "mock-idp:8080"])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "twg-mock-idp scenario: --against 'mock-idp:8080' is not an http(s) URL, "
+        "e.g. http://127.0.0.1:8080\n"
+    )
