@@ -98,6 +98,18 @@ class MockControl:
     def reset(self) -> None:
         self.control("POST", "/_mock/reset")
 
+    def settings(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self.control("GET", "/_mock/settings")
+        return answer
+
+    def restore_settings(self, baseline: dict[str, Any]) -> None:
+        """Put back every setting an earlier scenario changed: a reset restores the
+        world, not the settings, and a scenario must not inherit another's."""
+        current = self.settings()
+        changed = {k: v for k, v in baseline.items() if current.get(k) != v}
+        if changed:
+            self.control("PATCH", "/_mock/settings", changed)
+
     def audit(self, since: int = 0) -> list[dict[str, Any]]:
         events = self.control("GET", f"/_mock/audit?since={since}")["events"]
         return list(events)
@@ -126,11 +138,15 @@ class RemoteTarget:
         self.url = url.rstrip("/")
         self._token = control_token
         self.description = f"the mock at {self.url}"
+        self._baseline: dict[str, Any] | None = None
 
     def open(self) -> MockControl:
         control = MockControl(self.url, self._token)
         try:
             control.reset()
+            if self._baseline is None:
+                self._baseline = control.settings()  # as the mock was before the run
+            control.restore_settings(self._baseline)
         except TargetError:
             control.close()
             raise
@@ -151,7 +167,16 @@ class RemoteTarget:
         pass
 
     def close(self) -> None:
-        pass
+        """Leave the mock's settings as they were before the run."""
+        if self._baseline is None:
+            return
+        control = MockControl(self.url, self._token)
+        try:
+            control.restore_settings(self._baseline)
+        except TargetError:
+            pass  # the run is over; the next run (or a reset by its owner) restores them
+        finally:
+            control.close()
 
     def __enter__(self) -> RemoteTarget:
         return self
@@ -177,6 +202,7 @@ class InProcessTarget:
         self._own_dir: Path | None = None
         self._own_store: MemoryStore | None = None
         self._own_settings: Settings | None = None
+        self._baseline: dict[str, Any] | None = None
         self.description = "the in-process mock"
 
     @property
@@ -206,7 +232,15 @@ class InProcessTarget:
             self._own_dir = Path(tempfile.mkdtemp(prefix="twg-scenario-mock-"))
             self._own = self._start(self._sqlite())
         control = MockControl(self.url, self._token)
-        control.reset()
+        try:
+            control.reset()
+            if self._own is None:
+                if self._baseline is None:
+                    self._baseline = control.settings()
+                control.restore_settings(self._baseline)
+        except TargetError:
+            control.close()
+            raise
         return control
 
     def _sqlite(self) -> str:

@@ -127,8 +127,15 @@ def test_junit_xml_has_a_test_case_per_scenario_with_failures_and_skips(
 
     with BackgroundServer(app) as server:
         code = main(
-            ["scenario", "run", *map(str, files), "--against", server.url,
-             "--report", str(tmp_path / "out")]
+            [
+                "scenario",
+                "run",
+                *map(str, files),
+                "--against",
+                server.url,
+                "--report",
+                str(tmp_path / "out"),
+            ]
         )
 
     out = capsys.readouterr().out
@@ -137,7 +144,10 @@ def test_junit_xml_has_a_test_case_per_scenario_with_failures_and_skips(
     assert "[3/3] restart: skipped" in out
     suite = ET.fromstring((tmp_path / "out" / "junit.xml").read_text(encoding="utf-8"))  # noqa: S314
     assert (suite.tag, suite.get("tests"), suite.get("failures"), suite.get("skipped")) == (
-        "testsuite", "3", "1", "1"
+        "testsuite",
+        "3",
+        "1",
+        "1",
     )
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert sorted(cases) == ["bad", "good", "restart"]
@@ -222,3 +232,42 @@ def test_against_something_that_is_not_a_url_is_a_usage_error(
         "twg-mock-idp scenario: --against 'mock-idp:8080' is not an http(s) URL, "
         "e.g. http://127.0.0.1:8080\n"
     )
+
+
+def test_a_scenarios_settings_do_not_leak_into_the_next_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refresh = (
+        "  - call:\n      method: POST\n      path: /oauth/token\n"
+        "      form: {grant_type: refresh_token, refresh_token: nonsense, client_id: twg-cli}\n"
+        "    expect: {status: STATUS, json: {error: invalid_grant}}\n"
+    )
+    first = write(
+        tmp_path / "s",
+        "a-changes",
+        "title: RFC status\nsettings: {invalid_grant_status: 400}\nsteps:\n"
+        + refresh.replace("STATUS", "400"),
+    )
+    second = write(
+        tmp_path / "s",
+        "b-inherits-nothing",
+        "title: The mock's own status\nsteps:\n" + refresh.replace("STATUS", "403"),
+    )
+    third = write(
+        tmp_path / "s",
+        "c-changes-again",
+        "title: RFC status again\nsettings: {invalid_grant_status: 400}\nsteps:\n"
+        + refresh.replace("STATUS", "400"),
+    )
+    # A mock someone started the Atlassian way; the run must leave it (and each
+    # scenario) with that setting, whatever an earlier scenario changed.
+    app = create_app(Settings(invalid_grant_status=403))
+
+    with BackgroundServer(app) as server:
+        code = main(
+            ["scenario", "run", str(first), str(second), str(third), "--against", server.url]
+        )
+
+    assert code == 0, capsys.readouterr().out
+    # ... and the mock is left as it was found.
+    assert app.state.idp.settings.invalid_grant_status == 403
