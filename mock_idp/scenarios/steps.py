@@ -21,7 +21,12 @@ from mock_idp.scenarios.loader import Step
 from mock_idp.scenarios.redaction import Redactor
 from mock_idp.scenarios.results import StepResult
 from mock_idp.scenarios.target import MockControl, TargetError
-from mock_idp.scenarios.twg_process import DEFAULT_TIMEOUT, CommandResult, TwgCli
+from mock_idp.scenarios.twg_process import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    TwgCli,
+    robot_browser,
+)
 from mock_idp.scenarios.variables import MISSING, VariableError, Variables, dig
 
 DEFAULT_USER = "alice@example.com"
@@ -160,8 +165,6 @@ def run_login(step: Step, ctx: Context, result: StepResult) -> None:
     user = str(ctx.variables.expand(spec.get("user", DEFAULT_USER)))
     env = _env(spec, ctx)
     if spec.get("site") or spec.get("deny"):
-        from mock_idp.scenarios.twg_process import robot_browser
-
         env["BROWSER"] = robot_browser(user, spec.get("site"), bool(spec.get("deny")))
     args = ["login", *[str(ctx.variables.expand(a)) for a in spec.get("args", [])]]
     done = ctx.cli.run(args, user=user, env=env)
