@@ -30,6 +30,8 @@ STEP_KINDS = (
 )
 
 Path_ = tuple[str | int, ...]
+MAX_NODES = 50_000
+MAX_DEPTH = 50
 
 
 class ScenarioFileError(ValueError):
@@ -157,6 +159,8 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, dict[Path_, int]]:
         raise ScenarioFileError(shown, line, "", f"not valid YAML: {why}") from None
     except yaml.YAMLError as exc:
         raise ScenarioFileError(shown, None, "", f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioFileError(shown, None, "", "the document is too deeply nested") from None
     finally:
         loader.dispose()
     lines[()] = 1
@@ -166,27 +170,30 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, dict[Path_, int]]:
 def _build(loader: Any, node: Any, path: Path_, lines: dict[Path_, int], shown: str) -> Any:
     import yaml
 
+    # Aliases can make a small file expand enormously ("billion laughs"); no scenario is
+    # anywhere near this big.
+    if len(lines) > MAX_NODES or len(path) > MAX_DEPTH:
+        raise ScenarioFileError(
+            shown, node.start_mark.line + 1, field_name(path), "the document is too large or deep"
+        )
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
         loader.flatten_mapping(node)  # "<<: *anchor" merge keys, as SafeLoader does
         merged = len(node.value) - own  # these come first and may be overridden
         result: dict[str, Any] = {}
+        written: set[str] = set()  # keys the mapping itself has (not from a merge)
         for n, (key_node, value_node) in enumerate(node.value):
             key = loader.construct_object(key_node, deep=True)
             where = key_node.start_mark.line + 1
             if not isinstance(key, str):
                 raise ScenarioFileError(shown, where, field_name(path), f"key {key!r} is not text")
-            if (
-                key in result
-                and n >= merged
-                and any(
-                    loader.construct_object(k, deep=True) == key for k, _ in node.value[merged:n]
-                )
-            ):
+            if n >= merged and key in written:
                 raise ScenarioFileError(
                     shown, where, field_name((*path, key)), "appears twice in the same mapping"
                 )
+            if n >= merged:
+                written.add(key)
             result[key] = _build(loader, value_node, (*path, key), lines, shown)
             # A value's line is where its key is: what a person sees as "the field".
             lines[(*path, key)] = where

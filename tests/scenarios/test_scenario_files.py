@@ -127,3 +127,15 @@ def test_yaml_anchors_and_merge_keys_may_override_fields(tmp_path: Path) -> None
     assert scenario.steps[1].spec["call"]["query"] == {"a": "1", "b": "3"}
     assert scenario.name == "mine"
     assert [s.line for s in scenario.steps] == [3, 4]
+
+
+def test_a_file_that_expands_without_bound_is_refused_quickly(tmp_path: Path) -> None:
+    rows = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for name, prev in zip("bcdefg", "abcdef", strict=True):
+        rows.append(f"{name}: &{name} [{','.join([f'*{prev}'] * 9)}]")
+    path = write(tmp_path, "\n".join(rows) + "\n")
+
+    with pytest.raises(ScenarioFileError) as caught:
+        load(path)
+
+    assert str(caught.value).endswith(": the document is too large or deep")
