@@ -1,4 +1,5 @@
-"""``twg-mock-idp``: run the mock (``serve``) or act as a person's browser (``browser``)."""
+"""``twg-mock-idp``: run the mock (``serve``), act as a person's browser (``browser``), or
+run token scenarios against it (``scenario``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import socket
 import sqlite3
 import sys
 from pathlib import Path
+
+from mock_idp.scenarios import command as scenario_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,9 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     browser.add_argument("--site", help="site to pick (id, name or URL); default: the first")
     browser.add_argument("--user-code", help="the device login's code, for a bare /device URL")
     browser.add_argument("url", help="an /authorize URL, or a /device URL (with user_code)")
+    scenario_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "scenario":
+        return scenario_command.main(args)
     return _browse(args)
 
 

@@ -62,10 +62,11 @@ def stack() -> Iterator[Stack]:
         running.control_token = running.read_control_token()
         yield running
     finally:
-        # `down --volumes` with the cli profile too: otherwise the volume that only the
-        # in-network CLI service uses outlives the project.
+        # `down --volumes` with the cli and scenarios profiles too: otherwise volumes only
+        # those services use outlive the project.
+        profiles = ["--profile", "cli", "--profile", "scenarios"]
         subprocess.run(
-            [*compose.compose_command_property, "--profile", "cli", "down", "--volumes"],
+            [*compose.compose_command_property, *profiles, "down", "--volumes"],
             cwd=REPO_ROOT,
             capture_output=True,
             timeout=120,
