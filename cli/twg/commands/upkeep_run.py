@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from twg.commands.upkeep_common import policy_for
-from twg.errors import UsageError
+from twg.errors import TwgError, UsageError
 from twg.factory import Factory
 from twg.upkeep.loop import run_loop
 from twg.upkeep.upkeep_pass import revoke_quietly, run_pass
@@ -18,6 +19,15 @@ class Options:
     every: float | None = None
 
 
+def _learn_server_time(f: Factory) -> None:
+    """One cheap request (discovery) whose Date header gives the server's time, as
+    `twg auth refresh` does; a loop makes it once (the metadata is kept), and each
+    refresh's own answer updates it afterwards."""
+    if f.settings.idp_url:
+        with contextlib.suppress(TwgError):
+            _ = f.metadata
+
+
 def one_pass(f: Factory, every: float | None = None) -> int:
     outcome = run_pass(
         f.session,
@@ -27,6 +37,7 @@ def one_pass(f: Factory, every: float | None = None) -> int:
         f.environ,
         f.local_now(),
         loop_every=every,
+        learn_server_time=lambda: _learn_server_time(f),
     )
     f.io.err(f"upkeep: {outcome.result}: {outcome.detail}")
     if outcome.warning:

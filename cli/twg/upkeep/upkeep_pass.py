@@ -51,6 +51,7 @@ def _decide(
     policy: Policy,
     environ: Mapping[str, str],
     local_now: float,
+    learn_server_time: Callable[[], None],
 ) -> PassResult:
     conf = auth_conf.load(session.config_dir)
     if conf is None:
@@ -65,6 +66,7 @@ def _decide(
     if creds is None:
         why = conf.invalid_reason or "the saved session has no tokens"
         return PassResult("no_session", f"{why.rstrip('.')}; waiting for `twg login`")
+    learn_server_time()  # "due" is judged by the server's clock, as everywhere
     last_use, _ = last_use_seen(environ, conf.logged_in_at)
     action = policy.decide(creds.tokens, session.clock.now(), last_use, local_now)
     if action is Action.NO_SESSION:
@@ -101,10 +103,11 @@ def run_pass(
     environ: Mapping[str, str],
     local_now: float,
     loop_every: float | None = None,
+    learn_server_time: Callable[[], None] = lambda: None,
 ) -> PassResult:
     """One pass, recorded in upkeep.json (``loop_every``: run by a foreground loop)."""
     try:
-        outcome = _decide(session, revoke, policy, environ, local_now)
+        outcome = _decide(session, revoke, policy, environ, local_now, learn_server_time)
     except AuthInvalid as exc:
         outcome = PassResult("session_ended", exc.message, exc.exit_code)
     except TwgError as exc:
