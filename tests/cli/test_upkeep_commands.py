@@ -208,3 +208,18 @@ def test_commands_that_only_look_do_not_count_as_use(twg, sim, env, command):
     assert twg(*command).code == 0
 
     assert all(not (d / "last-use").exists() for d in marker_dirs(env))
+
+
+def test_an_unreachable_idp_is_recorded_and_the_session_kept(twg, sim, config_dir, mock_server):
+    assert twg("login").code == 0
+    refresh_token = stored_refresh_token(config_dir)
+    sim.advance(5 * 3600 + 50 * 60)
+    sim.sync()
+    mock_server.stop()
+
+    result = twg("upkeep", "run")
+
+    assert result.code == 69
+    state = json.loads((config_dir / "upkeep.json").read_text())
+    assert state["result"] == "error"
+    assert stored_refresh_token(config_dir) == refresh_token
