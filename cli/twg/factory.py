@@ -4,6 +4,7 @@ session manager, browser opener. Tests pass fakes instead of patching globals.""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from twg.auth.oauth_client import OAuthClient
     from twg.auth.servertime import ServerClock
     from twg.auth.session import SessionManager
+    from twg.upkeep.runner import CommandRunner
 
 USER_AGENT = "twg-cli/0.1"
 
@@ -44,6 +46,9 @@ class Factory:
         keyring_backend: Any = None,
         browser: Callable[[str], bool] | None = None,
         login_timeout: float | None = None,
+        command_runner: CommandRunner | None = None,
+        sleep: Callable[[float], None] | None = None,
+        platform: str | None = None,
     ) -> None:
         self.io = io
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
@@ -55,6 +60,10 @@ class Factory:
         self._login_timeout = login_timeout
         self._stores: dict[str, CredentialStore] = {}
         self.store_fallback_reason: str | None = None
+        # Upkeep: scheduler commands, the foreground loop's wait, the OS to schedule on.
+        self._command_runner = command_runner
+        self.sleep = sleep
+        self.platform = platform or sys.platform
 
     @cached_property
     def settings(self) -> Settings:
@@ -184,4 +193,25 @@ class Factory:
             oauth=self.oauth,
             clock=self.clock,
             environ=self.environ,
+            on_use=self.record_use,
+            blocked_hint=self.upkeep_hint,
         )
+
+    @property
+    def command_runner(self) -> CommandRunner:
+        from twg.upkeep.runner import SubprocessRunner
+
+        if self._command_runner is None:
+            self._command_runner = SubprocessRunner()
+        return self._command_runner
+
+    def record_use(self) -> None:
+        """Someone used the session: upkeep keeps it alive only while this happens."""
+        from twg.upkeep.usage import record_use
+
+        record_use(self.environ, self.local_now())
+
+    def upkeep_hint(self) -> str | None:
+        from twg.upkeep.report import blocked_hint
+
+        return blocked_hint(self.settings.config_dir)

@@ -29,10 +29,19 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 auth_app = typer.Typer(help="Inspect and refresh your session.", no_args_is_help=True)
-setup_app = typer.Typer(help="Set up extra credentials.", no_args_is_help=True)
+# `twg setup` runs the full setup; `twg setup bitbucket` only the Bitbucket token.
+setup_app = typer.Typer(
+    help="Log in, add the Bitbucket token and enable upkeep (or one part: setup bitbucket).",
+    invoke_without_command=True,
+)
+upkeep_app = typer.Typer(
+    help="The per-user helper that keeps your session fresh for sandboxed agents.",
+    no_args_is_help=True,
+)
 app.add_typer(auth_app, name="auth")
 app.add_typer(setup_app, name="setup")
 app.add_typer(admin_app, name="admin")
+app.add_typer(upkeep_app, name="upkeep")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
@@ -148,6 +157,69 @@ def setup_bitbucket(
     from twg.commands import setup_bitbucket as cmd
 
     _execute(ctx, cmd, cmd.Options(force=force, json=as_json), as_json)
+
+
+@setup_app.callback()
+def setup(
+    ctx: typer.Context,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Site to use: id, name or URL.")
+    ] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
+    ] = False,
+    device: Annotated[
+        bool, typer.Option("--device", help="Sign in with a code on another device.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Log in if needed, ask for the Bitbucket token if needed, enable upkeep, summarize."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from twg.commands import setup as cmd
+
+    opts = cmd.Options(site=site, no_browser=no_browser, device=device, json=as_json)
+    _execute(ctx, cmd, opts, as_json)
+
+
+@upkeep_app.command("enable")
+def upkeep_enable(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Install the schedule (systemd user timer, LaunchAgent or Scheduled Task)."""
+    from twg.commands import upkeep_enable as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@upkeep_app.command("disable")
+def upkeep_disable(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Stop and remove the schedule; the session is left as it is."""
+    from twg.commands import upkeep_disable as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@upkeep_app.command("status")
+def upkeep_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Show whether upkeep runs, what it last did, and when it stops for inactivity."""
+    from twg.commands import upkeep_status as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@upkeep_app.command("run")
+def upkeep_run(
+    ctx: typer.Context,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            "--every", help="Run a pass every SECONDS, in the foreground.", metavar="SECONDS"
+        ),
+    ] = None,
+) -> None:
+    """One upkeep pass (refresh only when due), or a foreground loop with --every."""
+    from twg.commands import upkeep_run as cmd
+
+    _execute(ctx, cmd, cmd.Options(every=every), False)
 
 
 def main(

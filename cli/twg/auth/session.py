@@ -89,6 +89,8 @@ class SessionManager:
         clock: ServerClock,
         environ: Mapping[str, str],
         lock_timeout: float = 30.0,
+        on_use: Callable[[], None] | None = None,
+        blocked_hint: Callable[[], str | None] | None = None,
     ) -> None:
         self.config_dir = config_dir
         self.store_for = store_for
@@ -96,6 +98,10 @@ class SessionManager:
         self.clock = clock
         self.environ = environ
         self.lock_timeout = lock_timeout
+        # Upkeep hooks (twg.upkeep): note that someone used the session, and add what
+        # upkeep would do to the "cannot refresh here" message.
+        self.on_use = on_use
+        self.blocked_hint = blocked_hint
 
     # reading -----------------------------------------------------------------------------
     def env_override(self) -> str | None:
@@ -168,6 +174,8 @@ class SessionManager:
     def require(self) -> Credentials:
         creds = self.load()
         if creds is not None:
+            if self.on_use is not None and creds.source != "env":
+                self.on_use()
             return creds
         conf = auth_conf.load(self.config_dir)
         if conf is not None and conf.invalid_reason:
@@ -203,9 +211,39 @@ class SessionManager:
     def ensure_fresh(self) -> Credentials:
         """Credentials whose access token is inside the first 75% of its life."""
         creds = self.require()
-        if creds.source == "env" or not creds.tokens.needs_refresh(self.clock.now()):
+        now = self.clock.now()
+        if creds.source == "env" or not creds.tokens.needs_refresh(now):
+            return creds
+        if not creds.tokens.expired(now) and self._cannot_save(creds):
+            # A sandbox that cannot save: the access token still works, so use it and
+            # leave the refresh to upkeep or a normal terminal (never spend it here).
+            log.debug("refresh due but the store is not writable; using the valid token")
             return creds
         return self._refresh(lambda c: c.tokens.needs_refresh(self.clock.now()))
+
+    def refresh_ahead(self, lead: float) -> Credentials:
+        """Refresh when the refresh threshold is less than ``lead`` seconds away (upkeep),
+        with the same lock, preflight and atomic save as every other refresh."""
+        return self._refresh(lambda c: c.tokens.needs_refresh(self.clock.now() + lead))
+
+    def end_session(self, reason: str) -> TokenSet | None:
+        """Forget the saved tokens and keep ``reason`` for the next command (upkeep ends
+        an abandoned session this way); returns the tokens removed, to revoke them."""
+        with RefreshLock(self.config_dir, self.lock_timeout):
+            creds = self._read_under_lock()
+            if creds is None or creds.conf is None or creds.source == "env":
+                return None
+            store = self.store_for(creds.conf.store)
+            self._forget(creds.conf, store, creds.tokens.refresh_token, reason)
+            return creds.tokens
+
+    def _cannot_save(self, creds: Credentials) -> bool:
+        try:
+            store = self.store_for(creds.conf.store) if creds.conf else None
+            self._preflight(store)
+        except StorageError:
+            return True
+        return False
 
     def refresh_after_401(self, failed_access_token: str) -> Credentials:
         """Refresh once after the API refused ``failed_access_token``; if another
@@ -275,12 +313,19 @@ class SessionManager:
                 f"Run `twg auth refresh` from a normal terminal, or allow writes to "
                 f"{self.config_dir}."
             )
-        raise RefreshBlocked(message, remedy)
+        hint = self.blocked_hint() if self.blocked_hint is not None else None
+        raise RefreshBlocked(message, f"{remedy} {hint}" if hint else remedy)
 
     def _session_died(
         self, conf: AuthConf, store: CredentialStore, sent: str, description: str
     ) -> None:
         reason = describe_invalid_grant(description, conf, self.clock.now())
+        self._forget(conf, store, sent, reason)
+        raise AuthInvalid(reason, LOGIN_HINT)
+
+    def _forget(
+        self, conf: AuthConf, store: CredentialStore, sent: str | None, reason: str
+    ) -> None:
         # Compare-and-clear: only forget tokens that are still the ones that failed.
         if store.get("refresh_token") == sent:
             store.delete("access_token")
@@ -289,4 +334,3 @@ class SessionManager:
             conf.invalid_reason = reason
             conf.clock_skew = self.clock.skew
             auth_conf.save(self.config_dir, conf)
-        raise AuthInvalid(reason, LOGIN_HINT)
