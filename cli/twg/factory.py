@@ -44,6 +44,7 @@ class Factory:
         keyring_backend: Any = None,
         browser: Callable[[str], bool] | None = None,
         login_timeout: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.io = io
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
@@ -53,6 +54,7 @@ class Factory:
         self.open_browser = browser or _open_browser
         self.browser_injected = browser is not None
         self._login_timeout = login_timeout
+        self.sleep = sleep
         self._stores: dict[str, CredentialStore] = {}
         self.store_fallback_reason: str | None = None
 
@@ -88,7 +90,7 @@ class Factory:
         clock.load(self.settings.config_dir)
         return clock
 
-    def http(self, auth: httpx.Auth | None = None, timeout: float = 30.0) -> httpx.Client:
+    def http(self, auth: httpx.Auth | None = None, timeout: float | None = None) -> httpx.Client:
         import httpx
 
         clock = self.clock
@@ -100,7 +102,7 @@ class Factory:
         return httpx.Client(
             transport=self.transport,
             auth=auth,
-            timeout=timeout,
+            timeout=self.settings.http_timeout if timeout is None else timeout,
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
             event_hooks={"response": [record_server_time]},
@@ -170,12 +172,39 @@ class Factory:
 
     @cached_property
     def session(self) -> SessionManager:
+        """The session of the issuer this command is configured for."""
+        return self.session_for(self.settings.issuer)
+
+    def session_for(self, issuer: str) -> SessionManager:
+        """The session manager of ``issuer``: its tokens go to that issuer only."""
+        from twg.auth.auth_conf import issuer_key
         from twg.auth.session import SessionManager
 
+        own = issuer_key(issuer) == issuer_key(self.settings.issuer)
         return SessionManager(
             self.settings.config_dir,
             store_for=lambda name: self.store(name),
-            oauth=self.oauth,
+            oauth=self.oauth if own else (lambda: self.oauth_for(issuer)),
             clock=self.clock,
             environ=self.environ,
+            issuer=issuer,
+            sleep=self.sleep,
+        )
+
+    def oauth_for(self, issuer: str, client_id: str | None = None) -> OAuthClient:
+        """An OAuth client for another stored issuer (``twg logout --all``), built from
+        that issuer's own metadata, never this command's."""
+        from twg.auth.auth_conf import issuer_key
+        from twg.auth.discovery import atlassian_metadata, discover
+        from twg.auth.oauth_client import OAuthClient
+        from twg.settings import ATLASSIAN_ISSUER
+
+        if issuer_key(issuer) == issuer_key(self.settings.issuer) and client_id is None:
+            return self.oauth()
+        if issuer_key(issuer) == ATLASSIAN_ISSUER:
+            metadata = atlassian_metadata()
+        else:
+            metadata = discover(self.plain_http, issuer_key(issuer))
+        return OAuthClient(
+            self.plain_http, metadata, client_id or self.settings.client_id, self.clock
         )

@@ -83,11 +83,17 @@ def login(
 
 
 @app.command()
-def logout(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def logout(
+    ctx: typer.Context,
+    every: Annotated[
+        bool, typer.Option("--all", help="Log out of every issuer, not only the current one.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Revoke your tokens at the server and remove them from this machine."""
     from twg.commands import logout as cmd
 
-    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+    _execute(ctx, cmd, cmd.Options(json=as_json, all=every), as_json)
 
 
 @app.command()

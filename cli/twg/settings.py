@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ATLASSIAN_API = "https://api.atlassian.com"
+ATLASSIAN_ISSUER = "https://auth.atlassian.com"
 BITBUCKET_API = "https://api.bitbucket.org"
 DEFAULT_CLIENT_ID = "twg-cli"
 DEFAULT_SCOPES = (
@@ -36,6 +37,12 @@ class Settings:
     credential_store: str | None
     keyring_timeout: float
     debug: bool
+    http_timeout: float = 30.0
+
+    @property
+    def issuer(self) -> str:
+        """The issuer this command's session belongs to: TWG_IDP_URL, else Atlassian's."""
+        return self.idp_url or ATLASSIAN_ISSUER
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -54,9 +61,19 @@ class Settings:
             client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
             scopes=scopes,
             credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
-            keyring_timeout=float(environ.get("TWG_KEYRING_TIMEOUT") or 5.0),
+            keyring_timeout=_seconds(environ.get("TWG_KEYRING_TIMEOUT"), 5.0),
             debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
+            http_timeout=_seconds(environ.get("TWG_HTTP_TIMEOUT"), 30.0),
         )
+
+
+def _seconds(raw: str | None, default: float) -> float:
+    """A positive finite number of seconds from the environment, else ``default``."""
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return default
+    return value if 0 < value < 3600 else default
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:
