@@ -153,7 +153,11 @@ class FileStore:
         self.path = config_dir / FILE_NAME
 
     def describe(self) -> str:
-        return f"file {self.path} (mode 0600)"
+        try:
+            mode = f"mode {file_mode(self.path):04o}"
+        except OSError:
+            mode = "not created yet; it will be 0600"
+        return f"file {self.path} ({mode})"
 
     def _load(self) -> dict[str, Any]:
         try:
