@@ -95,10 +95,8 @@ def test_two_sessions_live_side_by_side_and_each_token_goes_to_its_own_issuer(
         # logout --all from A's shell revokes B's session at B.
         every = twg(env_a, "logout", "--all")
         assert every.code == 0, every.err
-        assert [e.details["token_type"] for e in idp_b.audit.events(event_prefix="token.revoked")] == [
-            "refresh_token",
-            "access_token",
-        ]
+        revoked = idp_b.audit.events(event_prefix="token.revoked")
+        assert [e.details["token_type"] for e in revoked] == ["refresh_token", "access_token"]
         assert not (config_dir / "auth.conf").exists()
         assert not (config_dir / "credentials").exists()
 
@@ -136,9 +134,7 @@ def test_api_refuses_a_full_url_to_another_host_and_sends_nothing(logged_in_a, e
     assert sent == []
 
 
-def test_a_session_is_not_sent_to_an_api_other_than_the_one_it_was_minted_for(
-    logged_in_a, env_a
-):
+def test_a_session_is_not_sent_to_an_api_other_than_the_one_it_was_minted_for(logged_in_a, env_a):
     with second_mock() as (server_b, idp_b):
         before_b = since(idp_b)
         result = twg({**env_a, "TWG_API_URL": server_b.url}, "api", "/me")
