@@ -183,13 +183,25 @@ class Sessions:
             self._reject(token_hash, "revoked", family=family.id)
             raise InvalidGrant(UNKNOWN_REFRESH)
         if token.rotated_at is not None:
-            # Inside the leeway AND its successor still unused: a retry after a lost
-            # answer, which gets that same successor again. Anything else is reuse.
+            # Inside the leeway with its successor still unused: a retry after a lost
+            # answer, which gets that same successor again. Inside the leeway with the
+            # successor already used: a late copy of a request the client gave up on
+            # (a slow server), refused without killing the live lineage. After the
+            # leeway: reuse, the family is revoked.
             unused_successor = (
                 token.successor_hash is not None
                 and token.successor_hash == family.current_refresh_hash
             )
-            if unused_successor and now - token.rotated_at <= self.settings.refresh_reuse_grace:
+            within = now - token.rotated_at <= self.settings.refresh_reuse_grace
+            if within and not unused_successor:
+                self._reject(
+                    token_hash,
+                    "superseded_within_grace",
+                    family=family.id,
+                    seconds_since_rotation=round(now - token.rotated_at, 3),
+                )
+                raise InvalidGrant(UNKNOWN_REFRESH)
+            if within:
                 self.audit.record(
                     "refresh.reuse_within_grace",
                     family=family.id,
