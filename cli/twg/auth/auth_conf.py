@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,15 +91,44 @@ def path_in(config_dir: Path) -> Path:
     return config_dir / FILENAME
 
 
+_TIMES = ("access_expires_at", "access_issued_at", "last_refresh_at", "logged_in_at")
+_LISTS = ("scopes", "unknown")
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def _conf_from(data: Any) -> AuthConf:
+    """An AuthConf from a file's section; a field of the wrong type is dropped (a
+    hand-edited time or list must not crash a later comparison), a missing issuer,
+    client or store makes the whole file corrupt."""
     if not isinstance(data, dict):
         raise ValueError("not an object")
-    names = {f.name for f in dataclasses.fields(AuthConf)}
-    conf = AuthConf(**{k: v for k, v in data.items() if k in names})
-    if not isinstance(conf.issuer, str) or not conf.issuer:
-        raise ValueError("no issuer")
-    conf.version = VERSION
-    return conf
+    values: dict[str, Any] = {}
+    for fld in dataclasses.fields(AuthConf):
+        if fld.name not in data or fld.name == "version":
+            continue
+        value = data[fld.name]
+        if fld.name in _TIMES:
+            value = _finite(value)
+        elif fld.name == "clock_skew":
+            value = _finite(value) or 0.0
+        elif fld.name in _LISTS:
+            if not isinstance(value, list):
+                continue
+            value = [str(v) for v in value if isinstance(v, str)]
+        elif value is not None and not isinstance(value, str):
+            if fld.name in ("issuer", "client_id", "store"):
+                raise ValueError(f"{fld.name} is not a string")
+            value = None
+        values[fld.name] = value
+    for required in ("issuer", "client_id", "store"):
+        if not values.get(required):
+            raise ValueError(f"no {required}")
+    return AuthConf(**values)
 
 
 def load_all(config_dir: Path) -> AuthFile:
