@@ -163,3 +163,24 @@ def test_a_version_1_config_dir_is_migrated_without_losing_the_session(
     flat = json.loads((config_dir / "credentials").read_text())
     assert sorted(flat) == ["bitbucket_token", "sessions"]  # nothing lost, nothing doubled
     assert twg(env_a, "auth", "status", "--json").json()["issuer"] == mock_server.url
+
+
+def test_a_version_1_config_dir_that_cannot_be_migrated_still_works(logged_in_a, env_a, config_dir):
+    from tests.cli.test_refresh import _make_readonly, _make_writable
+
+    conf = stored.conf(config_dir)
+    conf.pop("api_url")
+    conf["version"] = 1
+    (config_dir / "auth.conf").write_text(json.dumps(conf), encoding="utf-8")
+    (config_dir / "credentials").write_text(json.dumps(logged_in_a), encoding="utf-8")
+    _make_readonly(config_dir)
+    try:
+        me = twg(env_a, "api", "/me")
+        status = twg(env_a, "auth", "status", "--json")
+    finally:
+        _make_writable(config_dir)
+
+    assert me.code == 0, me.err
+    assert json.loads(me.out)["email"] == "alice@example.com"
+    assert status.json()["logged_in"] is True
+    assert json.loads((config_dir / "auth.conf").read_text())["version"] == 1  # untouched

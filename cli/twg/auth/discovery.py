@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from twg.errors import LoginError, NetworkError
+from twg.errors import LoginError, NetworkError, Unavailable
 
 ATLASSIAN_ISSUER = "https://auth.atlassian.com"
 
@@ -106,6 +106,12 @@ def discover(http: httpx.Client, issuer: str) -> ServerMetadata:
                     )
                 return metadata
         last_status = response.status_code
+        if last_status >= 500 or last_status == 429:
+            # Down or overloaded, not misconfigured: a saved session is kept.
+            raise Unavailable(
+                f"The identity provider at {issuer} is unavailable (HTTP {last_status}).",
+                "Try again in a moment.",
+            )
     raise LoginError(
         f"{issuer} publishes no OAuth server metadata (last HTTP status {last_status}).",
         "Check TWG_IDP_URL: it must be the issuer URL of an OAuth 2.1 server.",

@@ -121,6 +121,7 @@ class SessionManager:
         self.environ = environ
         self.lock_timeout = lock_timeout
         self.sleep = sleep
+        self._legacy_flat = False  # reading a version 1 layout that could not be migrated
 
     # reading -----------------------------------------------------------------------------
     def env_override(self) -> str | None:
@@ -130,7 +131,14 @@ class SessionManager:
         """Every stored session by issuer; a version 1 file is migrated first."""
         file = auth_conf.load_all(self.config_dir)
         if file.legacy:
-            self._migrate()
+            try:
+                self._migrate()
+            except KeyringTimeout:
+                raise
+            except StorageError:
+                # A read-only directory: read the old layout as it is; migrate next time.
+                self._legacy_flat = True
+                return file.sessions
             file = auth_conf.load_all(self.config_dir)
         return file.sessions
 
@@ -155,6 +163,8 @@ class SessionManager:
             return None, True
         store = self.store_for(conf.store)
         saved = store.get_tokens(self.issuer) or {}
+        if not saved and self._legacy_flat:
+            saved = {k: v for k in LEGACY_TOKEN_KEYS if (v := store.get(k))}
         access = saved.get("access_token")
         refresh = saved.get("refresh_token")
         if not access and not refresh:
