@@ -157,6 +157,7 @@ def test_doctor_passes_when_everything_works(twg):
         "token": "ok",
         "site": "ok",
         "bitbucket": "ok",
+        "permissions": "ok",
     }
 
 
