@@ -198,3 +198,17 @@ def test_a_hostile_expires_in_never_loses_the_rotated_tokens(env, idp, config_di
     else:
         assert conf["access_expires_at"] - conf["access_issued_at"] == expiry
     assert twg(env, "api", "/me").code == 0
+
+
+@pytest.mark.parametrize(("count", "code"), [(1, 0), (3, 69)], ids=["once", "whole-command"])
+def test_an_api_call_that_needs_a_refresh_rides_out_a_503(
+    env, mock_server, idp, config_dir, count, code
+):
+    idp.clock.advance(9 * 3600)  # the access token expired: the call must refresh first
+    fault(mock_server.url, path="/oauth/token", status=503, count=count)
+
+    result = twg(env, "api", "/me")
+
+    assert result.code == code, result.err
+    assert events(idp, "family.revoked") == []
+    assert twg(env, "api", "/me").code == 0
