@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from twg.iostreams import IOStreams
-from twg.settings import LOGIN_TIMEOUT, LOGIN_TIMEOUT_AUTOMATION, Settings
+from twg.settings import LOGIN_TIMEOUT, LOGIN_TIMEOUT_AUTOMATION, Settings, seconds_setting
 
 if TYPE_CHECKING:
     import httpx
@@ -78,9 +78,8 @@ class Factory:
     def login_timeout(self) -> float:
         if self._login_timeout is not None:
             return self._login_timeout
-        if self.environ.get("TWG_LOGIN_TIMEOUT"):
-            return float(self.environ["TWG_LOGIN_TIMEOUT"])
-        return LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
+        default = LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
+        return seconds_setting(self.environ.get("TWG_LOGIN_TIMEOUT"), default)
 
     @cached_property
     def clock(self) -> ServerClock:

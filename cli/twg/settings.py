@@ -61,19 +61,19 @@ class Settings:
             client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
             scopes=scopes,
             credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
-            keyring_timeout=_seconds(environ.get("TWG_KEYRING_TIMEOUT"), 5.0),
+            keyring_timeout=seconds_setting(environ.get("TWG_KEYRING_TIMEOUT"), 5.0),
             debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
-            http_timeout=_seconds(environ.get("TWG_HTTP_TIMEOUT"), 30.0),
+            http_timeout=seconds_setting(environ.get("TWG_HTTP_TIMEOUT"), 30.0),
         )
 
 
-def _seconds(raw: str | None, default: float) -> float:
+def seconds_setting(raw: str | None, default: float) -> float:
     """A positive finite number of seconds from the environment, else ``default``."""
     try:
         value = float(raw or "")
     except ValueError:
         return default
-    return value if 0 < value < 3600 else default
+    return value if 0 < value <= 86400 else default
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:
