@@ -79,7 +79,7 @@ class Factory:
         if self._login_timeout is not None:
             return self._login_timeout
         default = LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
-        return seconds_setting(self.environ.get("TWG_LOGIN_TIMEOUT"), default)
+        return seconds_setting(self.environ, "TWG_LOGIN_TIMEOUT", default)
 
     @cached_property
     def clock(self) -> ServerClock:

@@ -47,8 +47,8 @@ def _execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
     f = _factory(ctx)
     from twg.auth.redact import configure_debug_logging
 
-    configure_debug_logging(f.settings.debug)
     try:
+        configure_debug_logging(f.settings.debug)  # settings can be malformed: inside
         code = module.run(opts, f)
     except TwgError as exc:
         if as_json:

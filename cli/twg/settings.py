@@ -61,19 +61,30 @@ class Settings:
             client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
             scopes=scopes,
             credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
-            keyring_timeout=seconds_setting(environ.get("TWG_KEYRING_TIMEOUT"), 5.0),
+            keyring_timeout=seconds_setting(environ, "TWG_KEYRING_TIMEOUT", 5.0),
             debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
-            http_timeout=seconds_setting(environ.get("TWG_HTTP_TIMEOUT"), 30.0),
+            http_timeout=seconds_setting(environ, "TWG_HTTP_TIMEOUT", 30.0),
         )
 
 
-def seconds_setting(raw: str | None, default: float) -> float:
-    """A positive finite number of seconds from the environment, else ``default``."""
-    try:
-        value = float(raw or "")
-    except ValueError:
+def seconds_setting(environ: Mapping[str, str], name: str, default: float) -> float:
+    """``name`` as a number of seconds (unset or empty: ``default``); anything else
+    than a positive number up to a day is a ConfigError naming the variable."""
+    raw = environ.get(name)
+    if not raw:
         return default
-    return value if 0 < value <= 86400 else default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:  # also false for NaN
+        from twg.errors import ConfigError
+
+        raise ConfigError(
+            f"{name} must be a number of seconds from 0 to 86400, not {raw!r}.",
+            f"Fix or unset {name}.",
+        )
+    return value
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:

@@ -168,3 +168,11 @@ def test_doctor_with_private_modes_says_so(env, config_dir):
 
     assert "[ok]   permissions: twg 0700, auth.conf 0600, credentials 0600" in result.out
     assert result.code == 0
+
+
+@pytest.mark.parametrize("name", ["TWG_HTTP_TIMEOUT", "TWG_KEYRING_TIMEOUT"])
+def test_a_malformed_timeout_setting_is_named(env, name):
+    result = twg({**env, name: "soon"}, "auth", "status")
+
+    assert result.code == 78
+    assert f"{name} must be a number of seconds from 0 to 86400, not 'soon'." in result.err
