@@ -184,3 +184,29 @@ def test_a_version_1_config_dir_that_cannot_be_migrated_still_works(logged_in_a,
     assert json.loads(me.out)["email"] == "alice@example.com"
     assert status.json()["logged_in"] is True
     assert json.loads((config_dir / "auth.conf").read_text())["version"] == 1  # untouched
+
+
+def test_a_version_1_keyring_session_is_migrated_to_one_entry(mock_server, config_dir):
+    import keyring
+
+    plaintext = "keyrings.alt.file.PlaintextKeyring"
+    env = {**mock_env(config_dir, mock_server.url), "PYTHON_KEYRING_BACKEND": plaintext}
+    env.pop("TWG_CREDENTIAL_STORE")
+    assert twg(env, "login").code == 0
+    backend = keyring.core.load_keyring(plaintext)
+    entry = f"tokens:{mock_server.url}"
+    tokens = json.loads(backend.get_password("twg", entry))
+    # What version 1 left: flat entries and a single-session auth.conf.
+    backend.delete_password("twg", entry)
+    for key, value in tokens.items():
+        backend.set_password("twg", key, value)
+    conf = stored.conf(config_dir)
+    conf.pop("api_url")
+    (config_dir / "auth.conf").write_text(json.dumps({**conf, "version": 1}), encoding="utf-8")
+
+    me = twg(env, "api", "/me")
+
+    assert me.code == 0, me.err
+    assert json.loads(backend.get_password("twg", entry)) == tokens
+    assert backend.get_password("twg", "access_token") is None
+    assert backend.get_password("twg", "refresh_token") is None
