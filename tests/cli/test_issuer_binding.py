@@ -123,11 +123,18 @@ def test_without_twg_idp_url_a_mock_session_is_never_sent_to_atlassian(
     assert stored.tokens(config_dir) == logged_in_a
 
 
-def test_api_refuses_a_full_url_to_another_host_and_sends_nothing(logged_in_a, env_a, idp):
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/me", "{url}@evil.example/me", "{url}.evil.example/me"],
+    ids=["other-host", "userinfo-trick", "suffix-trick"],
+)
+def test_api_refuses_a_full_url_to_another_host_and_sends_nothing(
+    logged_in_a, env_a, mock_server, target
+):
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))
 
-    result = twg(env_a, "api", "https://evil.example/me", transport=transport)
+    result = twg(env_a, "api", target.format(url=mock_server.url), transport=transport)
 
     assert result.code == 2
     assert "twg api only calls" in result.err
