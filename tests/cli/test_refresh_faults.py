@@ -212,3 +212,38 @@ def test_an_api_call_that_needs_a_refresh_rides_out_a_503(
     assert result.code == code, result.err
     assert events(idp, "family.revoked") == []
     assert twg(env, "api", "/me").code == 0
+
+
+def with_body(body: dict[str, object]) -> Callable[[httpx.Response], httpx.Response]:
+    def rewrite(real: httpx.Response) -> httpx.Response:
+        return httpx.Response(200, json={**real.json(), **body})
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"refresh_token": 5}, {"access_token": ["x"]}, {"access_token": ""}],
+    ids=["refresh-not-a-string", "access-not-a-string", "access-empty"],
+)
+def test_an_unusable_token_answer_is_retried_not_half_saved(env, idp, config_dir, body):
+    result = twg(env, "auth", "refresh", "--force", transport=ProxyTransport(with_body(body)))
+
+    assert result.code == 0, result.err
+    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(idp)
+    assert events(idp, "family.revoked") == []
+
+
+def test_an_expires_in_too_big_for_a_float_is_no_crash(env, idp, config_dir):
+    big = 10**400
+
+    def rewrite(real: httpx.Response) -> httpx.Response:
+        text = real.text.replace(
+            f'"expires_in": {real.json()["expires_in"]}', f'"expires_in": {big}'
+        )
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, text=text)
+
+    result = twg(env, "auth", "refresh", "--force", transport=ProxyTransport(rewrite))
+
+    assert result.code == 0, result.err
+    assert stored.conf(config_dir)["access_expires_at"] is None

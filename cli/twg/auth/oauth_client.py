@@ -88,7 +88,13 @@ class OAuthClient:
         response = self._post(url, form)
         data = _json(response)
         access = data.get("access_token")
-        if response.status_code == 200 and isinstance(access, str) and access:
+        refresh = data.get("refresh_token", "absent")
+        # A refresh token that is there but not a string would be lost silently (the
+        # server rotated): treat the answer as unusable, so the request is retried.
+        usable_refresh = (
+            refresh == "absent" or refresh is None or (isinstance(refresh, str) and refresh)
+        )
+        if response.status_code == 200 and isinstance(access, str) and access and usable_refresh:
             return TokenSet.from_response(data, self.clock.now(), previous_refresh)
         if (
             response.status_code >= 500

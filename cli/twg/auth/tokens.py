@@ -23,7 +23,7 @@ def lifetime(expires_in: object) -> float | None:
         return None
     try:
         seconds = float(expires_in)
-    except ValueError:
+    except (ValueError, OverflowError):  # "soon"; an integer too big for a float
         return None
     if math.isnan(seconds):
         return None
