@@ -176,3 +176,45 @@ def test_a_malformed_timeout_setting_is_named(env, name):
 
     assert result.code == 78
     assert f"{name} must be a number of seconds from 0 to 86400, not 'soon'." in result.err
+
+
+class BadMetadata(httpx.BaseTransport):
+    """The real mock, with its RFC 8414 metadata changed by ``changes``."""
+
+    def __init__(self, **changes: object) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.changes = changes
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path.startswith("/.well-known/"):
+            response.read()
+            return httpx.Response(200, json={**response.json(), **self.changes})
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_metadata_with_wrongly_typed_fields_is_no_crash(env, config_dir):
+    transport = BadMetadata(
+        revocation_endpoint=5, code_challenge_methods_supported=5, scopes_supported=7
+    )
+    result = twg(env, "logout", transport=transport)
+
+    assert result.code == 0, result.err
+    assert "internal error" not in result.err
+    assert "the server could not be told (The identity provider publishes no revocation" in (
+        result.err
+    )
+
+
+def test_metadata_without_a_token_endpoint_is_named_and_the_session_kept(env, config_dir, idp):
+    before = (config_dir / "credentials").read_bytes()
+    idp.clock.advance(9 * 3600)
+
+    result = twg(env, "api", "/me", transport=BadMetadata(token_endpoint=None))
+
+    assert result.code == 1
+    assert "The server's metadata has no 'token_endpoint'." in result.err
+    assert (config_dir / "credentials").read_bytes() == before
