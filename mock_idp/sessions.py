@@ -233,8 +233,8 @@ class Sessions:
         the leeway gets what the lost answer held), the store holds no raw secret, and
         the salt without ``raw`` (or ``raw`` without the salt) gives nothing away."""
         if token.successor_salt is None:
+            # Stored with the rotation itself: save_tokens puts ``previous`` (this record).
             token.successor_salt = new_secret(16)
-            self.store.put(token)
         mac = hmac.new(token.successor_salt.encode(), raw.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
