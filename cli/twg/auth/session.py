@@ -133,8 +133,8 @@ class SessionManager:
         if file.legacy:
             try:
                 self._migrate()
-            except KeyringTimeout:
-                raise
+            except (KeyringTimeout, auth_conf.CorruptFile):
+                raise  # said as it is (a corrupt file was moved aside)
             except StorageError:
                 # A read-only directory: read the old layout as it is; migrate next time.
                 self._legacy_flat = True
