@@ -194,6 +194,9 @@ class RefreshToken:
     rotated_at: float | None = None  # set when this token was exchanged for a successor
     successor_hash: str | None = None
     revoked_at: float | None = None
+    # Keys the successor derived from this token (Sessions.successor_for): a replay in
+    # the reuse leeway gets the same successor, never a second lineage.
+    successor_salt: str | None = None
 
 
 @dataclass(slots=True)

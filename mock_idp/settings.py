@@ -26,13 +26,15 @@ class Settings:
     refresh_idle_ttl: int = 30 * DAY
     refresh_absolute_ttl: int = 365 * DAY
     # How long a just-rotated refresh token may still be presented without counting as
-    # reuse (Atlassian allows about 10 minutes: 600). 0: any reuse revokes the family.
-    refresh_reuse_grace: int = 0
+    # reuse, like Atlassian's 10-minute leeway (a client whose answer was lost retries
+    # and gets the same successor). 0, the strict RFC 9700 variant: any reuse revokes
+    # the family. docs/mock-defaults.md lists every default and its Atlassian value.
+    refresh_reuse_grace: int = 600
     auth_code_ttl: int = 120
     device_code_ttl: int = 600
     device_poll_interval: int = 5
-    # HTTP status for invalid_grant. RFC 6749 says 400; Atlassian answers 403.
-    invalid_grant_status: int = 400
+    # HTTP status for invalid_grant: 403 as Atlassian answers; 400 is RFC 6749's.
+    invalid_grant_status: int = 403
     # When set, /_mock/ requires "Authorization: Bearer <control_token>".
     control_token: str | None = None
     audit_limit: int = 100_000

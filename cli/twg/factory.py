@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from twg.iostreams import IOStreams
-from twg.settings import LOGIN_TIMEOUT, LOGIN_TIMEOUT_AUTOMATION, Settings
+from twg.settings import LOGIN_TIMEOUT, LOGIN_TIMEOUT_AUTOMATION, Settings, seconds_setting
 
 if TYPE_CHECKING:
     import httpx
@@ -91,9 +91,8 @@ class Factory:
     def login_timeout(self) -> float:
         if self._login_timeout is not None:
             return self._login_timeout
-        if self.environ.get("TWG_LOGIN_TIMEOUT"):
-            return float(self.environ["TWG_LOGIN_TIMEOUT"])
-        return LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
+        default = LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
+        return seconds_setting(self.environ, "TWG_LOGIN_TIMEOUT", default)
 
     @cached_property
     def clock(self) -> ServerClock:
@@ -103,7 +102,7 @@ class Factory:
         clock.load(self.settings.config_dir)
         return clock
 
-    def http(self, auth: httpx.Auth | None = None, timeout: float = 30.0) -> httpx.Client:
+    def http(self, auth: httpx.Auth | None = None, timeout: float | None = None) -> httpx.Client:
         import httpx
 
         clock = self.clock
@@ -115,7 +114,7 @@ class Factory:
         return httpx.Client(
             transport=self.transport,
             auth=auth,
-            timeout=timeout,
+            timeout=self.settings.http_timeout if timeout is None else timeout,
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
             event_hooks={"response": [record_server_time]},
@@ -185,16 +184,43 @@ class Factory:
 
     @cached_property
     def session(self) -> SessionManager:
+        """The session of the issuer this command is configured for."""
+        return self.session_for(self.settings.issuer)
+
+    def session_for(self, issuer: str) -> SessionManager:
+        """The session manager of ``issuer``: its tokens go to that issuer only."""
+        from twg.auth.auth_conf import issuer_key
         from twg.auth.session import SessionManager
 
+        own = issuer_key(issuer) == issuer_key(self.settings.issuer)
         return SessionManager(
             self.settings.config_dir,
             store_for=lambda name: self.store(name),
-            oauth=self.oauth,
+            oauth=self.oauth if own else (lambda: self.oauth_for(issuer)),
             clock=self.clock,
             environ=self.environ,
             on_use=self.record_use,
             blocked_hint=self.upkeep_hint,
+            issuer=issuer,
+            sleep=self.sleep or time.sleep,
+        )
+
+    def oauth_for(self, issuer: str, client_id: str | None = None) -> OAuthClient:
+        """An OAuth client for another stored issuer (``twg logout --all``), built from
+        that issuer's own metadata, never this command's."""
+        from twg.auth.auth_conf import issuer_key
+        from twg.auth.discovery import atlassian_metadata, discover
+        from twg.auth.oauth_client import OAuthClient
+        from twg.settings import ATLASSIAN_ISSUER
+
+        if issuer_key(issuer) == issuer_key(self.settings.issuer) and client_id is None:
+            return self.oauth()
+        if issuer_key(issuer) == ATLASSIAN_ISSUER:
+            metadata = atlassian_metadata()
+        else:
+            metadata = discover(self.plain_http, issuer_key(issuer))
+        return OAuthClient(
+            self.plain_http, metadata, client_id or self.settings.client_id, self.clock
         )
 
     @property

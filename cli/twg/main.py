@@ -59,7 +59,7 @@ def _execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
     from twg.auth.redact import configure_debug_logging
 
     try:
-        configure_debug_logging(f.settings.debug)
+        configure_debug_logging(f.settings.debug)  # settings can be malformed: inside
         code = module.run(opts, f)
     except TwgError as exc:
         if as_json:
@@ -94,11 +94,17 @@ def login(
 
 
 @app.command()
-def logout(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def logout(
+    ctx: typer.Context,
+    every: Annotated[
+        bool, typer.Option("--all", help="Log out of every issuer, not only the current one.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Revoke your tokens at the server and remove them from this machine."""
     from twg.commands import logout as cmd
 
-    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+    _execute(ctx, cmd, cmd.Options(json=as_json, all=every), as_json)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ATLASSIAN_API = "https://api.atlassian.com"
+ATLASSIAN_ISSUER = "https://auth.atlassian.com"
 BITBUCKET_API = "https://api.bitbucket.org"
 DEFAULT_CLIENT_ID = "twg-cli"
 DEFAULT_SCOPES = (
@@ -38,6 +39,12 @@ class Settings:
     debug: bool
     # A fixed loopback callback (a registered app's one exact URL); None: ephemeral port.
     redirect_uri: str | None = None
+    http_timeout: float = 30.0
+
+    @property
+    def issuer(self) -> str:
+        """The issuer this command's session belongs to: TWG_IDP_URL, else Atlassian's."""
+        return self.idp_url or ATLASSIAN_ISSUER
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -56,10 +63,31 @@ class Settings:
             client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
             scopes=scopes,
             credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
-            keyring_timeout=float(environ.get("TWG_KEYRING_TIMEOUT") or 5.0),
+            keyring_timeout=seconds_setting(environ, "TWG_KEYRING_TIMEOUT", 5.0),
             debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
             redirect_uri=environ.get("TWG_REDIRECT_URI") or None,
+            http_timeout=seconds_setting(environ, "TWG_HTTP_TIMEOUT", 30.0),
         )
+
+
+def seconds_setting(environ: Mapping[str, str], name: str, default: float) -> float:
+    """``name`` as a number of seconds (unset or empty: ``default``); anything else
+    than a positive number up to a day is a ConfigError naming the variable."""
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:  # also false for NaN
+        from twg.errors import ConfigError
+
+        raise ConfigError(
+            f"{name} must be a number of seconds from 0 to 86400, not {raw!r}.",
+            f"Fix or unset {name}.",
+        )
+    return value
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:

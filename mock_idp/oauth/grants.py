@@ -180,6 +180,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             scope=scope,
             include_refresh_token=self.INCLUDE_NEW_REFRESH_TOKEN,
         )
+        if "refresh_token" in token:
+            # Derived, not random: a replay inside the reuse leeway gets this same one.
+            raw = str(self.request.form.get("refresh_token") or "")
+            token["refresh_token"] = self.server.idp.sessions.successor_for(
+                raw, refresh_token.token
+            )
         return token
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+from tests.cli import stored
+
 
 def test_logout_revokes_both_tokens_and_removes_local_files(logged_in, twg, fake, config_dir):
-    creds = json.loads((config_dir / "credentials").read_text())
+    creds = stored.tokens(config_dir)
     result = twg("logout")
 
     assert result.code == 0
@@ -155,6 +157,7 @@ def test_doctor_passes_when_everything_works(twg):
         "token": "ok",
         "site": "ok",
         "bitbucket": "ok",
+        "permissions": "ok",
     }
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import stat
 import threading
 from urllib.parse import urlsplit
 
+from tests.cli import stored
 from tests.cli.fake_idp import ISSUER
 
 
@@ -45,7 +45,7 @@ def test_auth_conf_and_credentials_file_are_private_and_auth_conf_holds_no_secre
     text = conf.read_text()
     for token in [*fake.access, *fake.refresh]:
         assert token not in text
-    secrets = json.loads(creds.read_text())
+    secrets = stored.tokens(config_dir)
     assert secrets["access_token"] in fake.access
     assert secrets["refresh_token"] in fake.refresh
 
@@ -109,12 +109,12 @@ def test_already_logged_in_does_nothing_without_force(logged_in, twg, fake):
 
 
 def test_force_logs_in_again_and_revokes_the_old_refresh_token(logged_in, twg, fake, config_dir):
-    old_refresh = json.loads((config_dir / "credentials").read_text())["refresh_token"]
+    old_refresh = stored.tokens(config_dir)["refresh_token"]
     result = twg("login", "--force")
 
     assert result.code == 0, result.err
     assert fake.grant_types().count("authorization_code") == 2
-    new_refresh = json.loads((config_dir / "credentials").read_text())["refresh_token"]
+    new_refresh = stored.tokens(config_dir)["refresh_token"]
     assert new_refresh != old_refresh
     assert old_refresh in fake.revoked_tokens
 

@@ -16,6 +16,7 @@ import pytest
 
 from mock_idp.seed import ACME_ORG_ID
 from tests.cli.conftest import Result
+from tests.cli.stored import tokens as stored_tokens
 from tests.cli.test_refresh import _make_readonly, _make_writable
 from twg.iostreams import IOStreams
 from twg.main import main
@@ -88,7 +89,7 @@ def refresh_attempts(idp) -> list:
 
 
 def stored(config_dir: Path) -> dict[str, str]:
-    return json.loads((config_dir / "credentials").read_text())
+    return stored_tokens(config_dir)
 
 
 def test_login_with_the_robot_browser_then_status_and_api(twg_mock, idp, config_dir):

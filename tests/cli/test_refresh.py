@@ -8,11 +8,12 @@ import subprocess
 
 import pytest
 
+from tests.cli import stored as saved
 from tests.cli.fake_idp import DAY
 
 
 def stored(config_dir):
-    return json.loads((config_dir / "credentials").read_text())
+    return saved.tokens(config_dir)
 
 
 def test_expired_access_token_is_refreshed_once_on_401_and_the_call_succeeds(
@@ -27,7 +28,7 @@ def test_expired_access_token_is_refreshed_once_on_401_and_the_call_succeeds(
     assert fake.refresh_count() == 1
     new = stored(config_dir)
     assert new["refresh_token"] != old["refresh_token"]
-    conf = json.loads((config_dir / "auth.conf").read_text())
+    conf = saved.conf(config_dir)
     assert conf["last_refresh_at"] == pytest.approx(fake.now, abs=2)
 
 
@@ -65,7 +66,7 @@ def test_auth_refresh_force_rotates(logged_in, twg, fake, config_dir):
 
 def test_expiry_uses_server_time_not_the_local_clock(logged_in, twg, fake, config_dir):
     """The fake IdP's clock is a year ahead of this machine: expiry must still be right."""
-    conf = json.loads((config_dir / "auth.conf").read_text())
+    conf = saved.conf(config_dir)
     assert conf["access_expires_at"] == pytest.approx(fake.now + 8 * 3600, abs=2)
     assert conf["clock_skew"] > 3600  # the fake's clock runs far ahead
     status = twg("auth", "status", "--json").json()
@@ -90,7 +91,7 @@ def test_thirty_days_of_inactivity_gives_a_clear_auth_invalid(logged_in, twg, fa
 
 def stored_or_empty(config_dir):
     path = config_dir / "credentials"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return saved.tokens(config_dir) if path.exists() else {}
 
 
 def test_admin_revocation_names_the_organization_admin(logged_in, twg, fake):

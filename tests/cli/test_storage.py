@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import stat
 import threading
@@ -10,6 +9,7 @@ import time
 
 import pytest
 
+from tests.cli import stored
 from twg.auth.credentials import FileStore, KeyringStore, _unusable_reason, choose_store
 from twg.auth.lock import LockTimeout, RefreshLock
 from twg.auth.redact import RedactingFilter, redact
@@ -25,7 +25,7 @@ def test_keyring_store_keeps_secrets_out_of_the_config_dir(twg, fake, config_dir
     assert result.code == 0, result.err
     assert "Secrets stored in: system keyring (keyrings.alt.file.PlaintextKeyring)" in result.err
     assert not (config_dir / "credentials").exists()
-    conf = json.loads((config_dir / "auth.conf").read_text())
+    conf = stored.conf(config_dir)
     assert conf["store"] == "keyring"
     status = twg("auth", "status", "--json", env=env)
     assert status.json()["token_source"] == "keyring"

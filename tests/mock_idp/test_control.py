@@ -203,7 +203,7 @@ def test_a_bad_seed_is_400_and_adds_nothing(http, idp, document):
 def test_settings_show_values_but_never_the_control_token(http):
     body = http.get("/_mock/settings").json()
     assert body["access_token_ttl"] == 8 * 3600
-    assert body["invalid_grant_status"] == 400
+    assert body["invalid_grant_status"] == 403
     assert body["control_token"] is None
 
 

@@ -7,7 +7,16 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_idp.seed import CLI_CLIENT_ID
+from mock_idp.settings import Settings
 from tests.mock_idp.oauth_flow import browser_login, refresh
+
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
+
 
 DAY = 86400
 

@@ -10,8 +10,17 @@ from starlette.testclient import TestClient
 
 from mock_idp.secrets_util import fingerprint
 from mock_idp.seed import CLI_CLIENT_ID, apply_seed
+from mock_idp.settings import Settings
 from tests.mock_idp.helpers import events, user
 from tests.mock_idp.oauth_flow import browser_login, refresh
+
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
+
 
 ISSUER = "http://127.0.0.1"
 OTHER = "other-app"

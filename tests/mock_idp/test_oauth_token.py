@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mock_idp.seed import CLI_CLIENT_ID, apply_seed
+from mock_idp.settings import Settings
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import (
     REDIRECT_URI,
@@ -19,6 +20,14 @@ from tests.mock_idp.oauth_flow import (
     redeem,
     refresh,
 )
+
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
+
 
 SECRET_CLIENT_ID = "reporting-app"
 SECRET = "s3cret-of-the-reporting-app"

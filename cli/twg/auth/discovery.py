@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from twg.errors import LoginError, NetworkError
+from twg.errors import LoginError, NetworkError, Unavailable
 
 ATLASSIAN_ISSUER = "https://auth.atlassian.com"
 
@@ -27,22 +27,31 @@ class ServerMetadata:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServerMetadata:
-        try:
-            return cls(
-                issuer=str(data["issuer"]),
-                authorization_endpoint=str(data["authorization_endpoint"]),
-                token_endpoint=str(data["token_endpoint"]),
-                revocation_endpoint=data.get("revocation_endpoint"),
-                device_authorization_endpoint=data.get("device_authorization_endpoint"),
-                iss_parameter_supported=bool(
-                    data.get("authorization_response_iss_parameter_supported", False)
-                ),
-                code_challenge_methods=list(data.get("code_challenge_methods_supported") or []),
-                userinfo_endpoint=data.get("userinfo_endpoint"),
-                scopes_supported=[str(s) for s in data.get("scopes_supported") or []],
-            )
-        except KeyError as exc:
-            raise LoginError(f"The server's metadata has no {exc.args[0]!r}.") from None
+        # Fields of the wrong type are treated as absent: bad metadata must give a
+        # message, never a crash later when an endpoint is used.
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return value if isinstance(value, str) and value else None
+
+        def names(name: str) -> list[str]:
+            value = data.get(name)
+            return [str(v) for v in value] if isinstance(value, list) else []
+
+        for required in ("issuer", "authorization_endpoint", "token_endpoint"):
+            if text(required) is None:
+                raise LoginError(f"The server's metadata has no {required!r}.")
+        return cls(
+            issuer=str(text("issuer")),
+            authorization_endpoint=str(text("authorization_endpoint")),
+            token_endpoint=str(text("token_endpoint")),
+            revocation_endpoint=text("revocation_endpoint"),
+            device_authorization_endpoint=text("device_authorization_endpoint"),
+            iss_parameter_supported=data.get("authorization_response_iss_parameter_supported")
+            is True,
+            code_challenge_methods=names("code_challenge_methods_supported"),
+            userinfo_endpoint=text("userinfo_endpoint"),
+            scopes_supported=names("scopes_supported"),
+        )
 
 
 def identity_scopes(metadata: ServerMetadata) -> list[str]:
@@ -106,6 +115,12 @@ def discover(http: httpx.Client, issuer: str) -> ServerMetadata:
                     )
                 return metadata
         last_status = response.status_code
+        if last_status >= 500 or last_status == 429:
+            # Down or overloaded, not misconfigured: a saved session is kept.
+            raise Unavailable(
+                f"The identity provider at {issuer} is unavailable (HTTP {last_status}).",
+                "Try again in a moment.",
+            )
     raise LoginError(
         f"{issuer} publishes no OAuth server metadata (last HTTP status {last_status}).",
         "Check TWG_IDP_URL: it must be the issuer URL of an OAuth 2.1 server.",

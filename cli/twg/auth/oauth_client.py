@@ -16,9 +16,36 @@ from twg.auth.discovery import ServerMetadata
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.servertime import ServerClock
 from twg.auth.tokens import TokenSet
-from twg.errors import NetworkError
+from twg.errors import NetworkError, Unavailable
 
 log = logging.getLogger("twg.oauth")
+
+
+# Answers that say "not now" rather than "no": the request may be sent again.
+RETRYABLE_STATUSES = (408, 425, 429)
+MAX_RETRY_AFTER = 3600.0
+
+
+class ServerTrouble(Unavailable):
+    """The token endpoint answered, but not with an OAuth answer (5xx, 429, HTML)."""
+
+    def __init__(self, message: str, remedy: str | None, retry_after: float | None) -> None:
+        super().__init__(message, remedy)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """RFC 9110 section 10.2.3 ``Retry-After`` in seconds (delay-seconds only; an
+    HTTP-date is rare from token endpoints and a short backoff covers it)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        return None
+    return min(seconds, MAX_RETRY_AFTER)
 
 
 @dataclass(frozen=True)
@@ -57,10 +84,30 @@ class OAuthClient:
         return response
 
     def _token_request(self, form: dict[str, str], previous_refresh: str | None) -> TokenSet:
-        response = self._post(self.metadata.token_endpoint, form)
+        url = self.metadata.token_endpoint
+        response = self._post(url, form)
         data = _json(response)
-        if response.status_code == 200 and "access_token" in data:
+        access = data.get("access_token")
+        refresh = data.get("refresh_token", "absent")
+        # A refresh token that is there but not a string would be lost silently (the
+        # server rotated): treat the answer as unusable, so the request is retried.
+        usable_refresh = (
+            refresh == "absent" or refresh is None or (isinstance(refresh, str) and refresh)
+        )
+        if response.status_code == 200 and isinstance(access, str) and access and usable_refresh:
             return TokenSet.from_response(data, self.clock.now(), previous_refresh)
+        if (
+            response.status_code >= 500
+            or response.status_code in RETRYABLE_STATUSES
+            or "error" not in data
+        ):
+            # Not an OAuth refusal: a proxy page, an overloaded or broken server.
+            kind = "no OAuth answer" if "error" not in data else str(data["error"])
+            raise ServerTrouble(
+                f"{httpx.URL(url).host} answered HTTP {response.status_code} ({kind}).",
+                "Try again in a moment.",
+                retry_after_seconds(response.headers.get("retry-after")),
+            )
         raise _error_from(response, data)
 
     def exchange_code(self, code: str, redirect_uri: str, verifier: str) -> TokenSet:

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from twg.auth import auth_conf
 from twg.auth.httpauth import TwgAuth
 from twg.auth.identity import basic_auth_header
 from twg.errors import (
@@ -146,7 +145,7 @@ def run(opts: Options, f: Factory) -> int:
                 f"The API refused TWG_OAUTH_ACCESS_TOKEN ({reason or 'HTTP 401'}).",
                 "Provide a valid token, or unset it and run `twg login`.",
             )
-        conf = auth_conf.load(f.settings.config_dir)
+        conf = f.session.load_conf()
         if conf is not None and conf.invalid_reason:
             raise AuthInvalid(conf.invalid_reason, "Run `twg login` to sign in again.")
         raise AuthInvalid(

@@ -197,7 +197,7 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
         unknown.append("a site (the token reaches no site)")
     old_store_name = None
     with contextlib.suppress(TwgError):
-        old = auth_conf.load(settings.config_dir)
+        old = f.session.load_conf()
         old_store_name = old.store if old else None
     store = f.store()
     conf = AuthConf(
@@ -214,19 +214,20 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
         last_refresh_at=tokens.issued_at,
         logged_in_at=tokens.issued_at,
         unknown=unknown,
+        api_url=settings.api_url,
     )
     old_refresh = None
     if old_store_name:
         with contextlib.suppress(TwgError):
             old_store = f.store(old_store_name)
-            old_refresh = old_store.get("refresh_token")
+            old_refresh = (old_store.get_tokens(f.session.issuer) or {}).get("refresh_token")
             if old_store_name != store.name:
                 # Moving stores: carry the Bitbucket token over, clear the old tokens.
                 bb = old_store.get("bitbucket_token")
                 if bb and not store.get("bitbucket_token"):
                     store.set("bitbucket_token", bb)
-                for key in ("access_token", "refresh_token", "bitbucket_token"):
-                    old_store.delete(key)
+                old_store.set_tokens(f.session.issuer, None)
+                old_store.delete("bitbucket_token")
     f.session.save_locked(conf, tokens, store)
     if old_refresh and old_refresh != tokens.refresh_token:
         _revoke_quietly(f, TokenSet("", old_refresh, 0.0, None))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from twg.auth import auth_conf
 from twg.commands import login
 from twg.commands.bitbucket_token import ask_and_save
 from twg.commands.upkeep_enable import describe, enable_upkeep
@@ -31,7 +30,7 @@ class Summary:
 
 def _logged_in_at(f: Factory) -> float | None:
     with contextlib.suppress(TwgError):
-        conf = auth_conf.load(f.settings.config_dir)
+        conf = f.session.load_conf()
         if conf is not None and conf.access_fp:
             return conf.logged_in_at
     return None

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twg.auth import auth_conf
 from twg.auth.session import SessionManager
 from twg.auth.tokens import TokenSet
 from twg.errors import EXIT_IOERR, AuthInvalid, TwgError
@@ -53,7 +52,7 @@ def _decide(
     local_now: float,
     learn_server_time: Callable[[], None],
 ) -> PassResult:
-    conf = auth_conf.load(session.config_dir)
+    conf = session.load_conf()
     if conf is None:
         # After `twg logout`: the schedule stays, the pass does no auth work at all.
         return PassResult("not_logged_in", "nobody is logged in; nothing to do")
