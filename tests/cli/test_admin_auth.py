@@ -148,11 +148,14 @@ def test_user_login_refresh_logout_leave_the_admin_files_byte_for_byte(carol):
 def test_in_a_keyring_the_admin_key_has_its_own_service(carol):
     import keyring.core
 
+    from twg.auth.auth_conf import issuer_key
+    from twg.auth.credentials import TOKEN_ENTRY_PREFIX
+
     env = {"TWG_CREDENTIAL_STORE": "", "PYTHON_KEYRING_BACKEND": PLAINTEXT}
     assert carol.twg("login", env=env).code == 0
     backend = keyring.core.load_keyring(PLAINTEXT)
-    refresh = backend.get_password("twg", "refresh_token")
-    assert refresh
+    entry = backend.get_password("twg", TOKEN_ENTRY_PREFIX + issuer_key(carol.url))
+    assert json.loads(entry)["refresh_token"]
     result = admin_login(carol, env=env)
     assert result.code == 0, result.err
     assert "service twg-admin" in result.err
@@ -160,7 +163,7 @@ def test_in_a_keyring_the_admin_key_has_its_own_service(carol):
     assert not (carol.config_dir / "admin-keys").exists()
     assert carol.twg("admin", "auth", "logout", env=env).code == 0
     assert backend.get_password("twg-admin", f"admin-api-key:{ACME_ORG_ID}") is None
-    assert backend.get_password("twg", "refresh_token") == refresh
+    assert backend.get_password("twg", TOKEN_ENTRY_PREFIX + issuer_key(carol.url)) == entry
 
 
 # hostile input at every prompt ---------------------------------------------------------
