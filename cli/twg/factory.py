@@ -202,7 +202,7 @@ class Factory:
             on_use=self.record_use,
             blocked_hint=self.upkeep_hint,
             issuer=issuer,
-            sleep=self.sleep or time.sleep,
+            sleep=time.sleep if self.sleep is None else self.sleep,
         )
 
     def oauth_for(self, issuer: str, client_id: str | None = None) -> OAuthClient:

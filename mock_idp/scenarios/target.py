@@ -62,11 +62,16 @@ class MockControl:
         self.http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Any request; ``/_mock/`` requests carry the control token."""
-        if path.startswith(CONTROL_PREFIX) and self._token:
-            headers = dict(kwargs.pop("headers", None) or {})
-            headers.setdefault("Authorization", f"Bearer {self._token}")
-            kwargs["headers"] = headers
+        """Any request; ``/_mock/`` requests carry the control token, and their POSTs are
+        JSON even without a body (the control API refuses anything else: 415)."""
+        if path.startswith(CONTROL_PREFIX):
+            if self._token:
+                headers = dict(kwargs.pop("headers", None) or {})
+                headers.setdefault("Authorization", f"Bearer {self._token}")
+                kwargs["headers"] = headers
+            body_keys = {"json", "content", "data", "files"}
+            if method.upper() in {"POST", "PUT", "PATCH"} and not body_keys & kwargs.keys():
+                kwargs["json"] = {}
         try:
             return self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

@@ -11,6 +11,7 @@ import stat
 
 import pytest
 
+from tests.cli import stored
 from tests.cli.test_refresh import _make_readonly, _make_writable
 from tests.cli.test_upkeep_sessions import (  # noqa: F401 - fixtures
     DAY,
@@ -91,11 +92,12 @@ def test_upkeep_json_never_holds_a_secret(twg, sim, config_dir, runner):
     assert twg("setup", tty=True, hidden=[BB_TOKEN]).code == 0
     sim.advance(5 * 3600 + 50 * 60)
     assert twg("upkeep", "run").code == 0
-    credentials = json.loads((config_dir / "credentials").read_text())
+    credentials = stored.tokens(config_dir)
 
     text = (config_dir / "upkeep.json").read_text()
 
     assert json.loads(text)["result"] == "refreshed"
+    assert credentials["refresh_token"]
     for secret in credentials.values():
         assert secret not in text
     assert BB_TOKEN not in text

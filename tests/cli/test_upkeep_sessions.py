@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.cli import stored
 from tests.cli.conftest import Result
 from tests.cli.test_refresh import _make_readonly, _make_writable
 from twg.iostreams import IOStreams
@@ -45,7 +46,7 @@ class SimTime:
     def __init__(self, control: httpx.Client) -> None:
         self.control = control
         self.pending = 0.0
-        control.post("/_mock/clock/freeze").raise_for_status()
+        control.post("/_mock/clock/freeze", json={}).raise_for_status()
         self.now = float(control.get("/_mock/clock").json()["now"])
 
     def advance(self, seconds: float) -> None:
@@ -170,7 +171,7 @@ def twg(env, sim, runner) -> Twg:
 
 
 def stored_refresh_token(config_dir: Path) -> str:
-    return str(json.loads((config_dir / "credentials").read_text())["refresh_token"])
+    return stored.tokens(config_dir)["refresh_token"]
 
 
 def upkeep_loop(twg: Twg, sim: SimTime, days: float, each_tick: Callable[[int], None]) -> Result:
