@@ -85,6 +85,9 @@ def describe(kind: str, value: Any) -> str:
         command = inner if isinstance(inner, str) else " ".join(map(str, inner))
         return f"{value['count']} x twg {command} at once"
     if kind == "advance_clock":
+        if isinstance(value, dict):
+            clocks = "the mock's and twg's clocks" if value.get("machine") else "the mock clock"
+            return f"move {clocks} by {value['by']}"
         return f"move the mock clock by {value}"
     if kind == "fault":
         return "queue fault " + json.dumps(value, sort_keys=True)

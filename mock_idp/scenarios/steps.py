@@ -4,12 +4,13 @@ with a sentence when an expectation does not hold."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
 import secrets
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from mock_idp.scenarios.target import MockControl, TargetError
 from mock_idp.scenarios.twg_process import (
     DEFAULT_TIMEOUT,
     CommandResult,
+    ReadOnlyUnavailable,
     TwgCli,
     robot_browser,
 )
@@ -63,6 +65,16 @@ def seconds_of(value: int | float | str) -> float:
     return sign * sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(text))
 
 
+def span(seconds: float) -> str:
+    """Seconds as a signed duration in the scenario files' units: +31d, -1h 30m."""
+    left, parts = round(abs(seconds)), list[str]()
+    for unit, size in _UNIT.items():
+        if left >= size or (size == 1 and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return ("-" if seconds < 0 else "+") + " ".join(parts)
+
+
 # twg ---------------------------------------------------------------------------------
 
 
@@ -91,6 +103,22 @@ def _run_twg(spec: dict[str, Any], args: list[str], ctx: Context) -> CommandResu
     )
     ctx.redactor.add_from(ctx.cli.credentials())
     return done
+
+
+@contextlib.contextmanager
+def _config_access(spec: dict[str, Any], ctx: Context) -> Iterator[None]:
+    """The config directory read-only for the step's commands when it asks for that."""
+    if not spec.get("read_only_config"):
+        yield
+        return
+    try:
+        with ctx.cli.read_only_config():
+            yield
+    except ReadOnlyUnavailable as exc:
+        raise StepFailed(
+            f"read_only_config: cannot make the config directory read-only here ({exc}); "
+            "as root that needs a file system with chattr +i"
+        ) from None
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:
@@ -174,7 +202,9 @@ def run_login(step: Step, ctx: Context, result: StepResult) -> None:
 
 
 def run_twg(step: Step, ctx: Context, result: StepResult) -> None:
-    done = _run_twg(step.spec, _argv(step.spec["twg"], ctx), ctx)
+    args = _argv(step.spec["twg"], ctx)
+    with _config_access(step.spec, ctx):
+        done = _run_twg(step.spec, args, ctx)
     result.commands.append(done)
     _fail_on(twg_problems(step.spec.get("expect") or {}, done, ctx))
     if step.spec.get("save"):
@@ -185,7 +215,7 @@ def run_concurrent(step: Step, ctx: Context, result: StepResult) -> None:
     spec = step.spec["concurrent"]
     args = _argv(spec["twg"], ctx)
     count = int(spec["count"])
-    with ThreadPoolExecutor(max_workers=count) as pool:
+    with _config_access(spec, ctx), ThreadPoolExecutor(max_workers=count) as pool:
         runs = list(pool.map(lambda _: _run_twg(spec, args, ctx), range(count)))
     expect = step.spec.get("expect") or {}
     failures = [(i, p) for i, done in enumerate(runs) if (p := twg_problems(expect, done, ctx))]
@@ -224,9 +254,16 @@ def _control(ctx: Context, result: StepResult, method: str, path: str, body: Any
 
 
 def run_advance_clock(step: Step, ctx: Context, result: StepResult) -> None:
-    seconds = seconds_of(ctx.variables.expand(step.spec["advance_clock"]))
+    value = ctx.variables.expand(step.spec["advance_clock"])
+    spec = value if isinstance(value, dict) else {"by": value}
+    seconds = seconds_of(spec["by"])
     state = _control(ctx, result, "POST", "/_mock/clock/advance", {"seconds": seconds})
     result.notes.append(f"mock clock now {state.get('iso')}")
+    if spec.get("machine"):
+        # Real time moves both clocks; rules twg judges by the machine's clock (upkeep's
+        # inactivity window, the last-use marker) need this one moved too.
+        ctx.cli.clock_offset += seconds
+        result.notes.append(f"twg's clock now {span(ctx.cli.clock_offset)} from the machine's")
 
 
 def run_fault(step: Step, ctx: Context, result: StepResult) -> None:

@@ -3,12 +3,16 @@ environment and a config directory of its own (file credential store)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import shutil
+import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,22 @@ from typing import Any
 DEFAULT_TIMEOUT = 90.0
 # Passed through from the runner's environment: what a process needs to start at all.
 PASSED_THROUGH = ("PATH", "PYTHONPATH", "SYSTEMROOT", "TMPDIR", "TZ", "LANG", "LC_ALL")
+# twg with the machine's clock moved by argv[1] seconds. twg reads the machine's time only
+# through time.time (its clocks take it as a default argument, bound at import), so
+# replacing it before twg is imported moves all of it: the server-clock skew, the
+# last-use marker, upkeep's inactivity window.
+SHIFTED_CLOCK = (
+    "import sys, time\n"
+    "real, offset = time.time, float(sys.argv.pop(1))\n"
+    "time.time = lambda: real() + offset\n"
+    "sys.argv[0] = 'twg'\n"
+    "from twg.main import main\n"
+    "sys.exit(main())\n"
+)
+
+
+class ReadOnlyUnavailable(Exception):
+    """The config directory cannot be made read-only here (root without chattr +i)."""
 
 
 @dataclass
@@ -68,6 +88,8 @@ class TwgCli:
         self.home.mkdir(parents=True, exist_ok=True)
         self.mock_url = mock_url
         self._command = twg_command()
+        # Seconds the machine's clock is moved for twg (advance_clock with machine: true).
+        self.clock_offset = 0.0
 
     def environment(self, user: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
@@ -100,9 +122,12 @@ class TwgCli:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> CommandResult:
         started = time.monotonic()
+        command = self._command
+        if self.clock_offset:
+            command = [sys.executable, "-c", SHIFTED_CLOCK, repr(self.clock_offset)]
         try:
             done = subprocess.run(  # noqa: S603 - our own CLI, arguments from the scenario
-                [*self._command, *args],
+                [*command, *args],
                 env=self.environment(user, env),
                 input=stdin if stdin is not None else "",
                 capture_output=True,
@@ -125,6 +150,33 @@ class TwgCli:
             ["twg", *args], done.returncode, done.stdout, done.stderr, time.monotonic() - started
         )
 
+    @contextlib.contextmanager
+    def read_only_config(self) -> Iterator[None]:
+        """The config directory as a sandbox mounts it for a coding agent: nothing in it
+        can be created, changed or removed; afterwards it is as it was. Modes lose their
+        write bits; root ignores modes, so as root every entry is also made immutable
+        (``chattr +i``), and where that is refused the step cannot be run faithfully."""
+        self.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        entries = [self.config_dir]
+        for top, dirs, files in os.walk(self.config_dir):
+            entries += [Path(top) / name for name in [*dirs, *files]]
+        entries = [e for e in entries if not e.is_symlink()]
+        modes = {e: stat.S_IMODE(e.stat().st_mode) for e in entries}
+        as_root = getattr(os, "geteuid", lambda: -1)() == 0
+        try:
+            for entry, mode in modes.items():
+                entry.chmod(mode & ~0o222)
+            if as_root:
+                _chattr("+i", entries)
+            yield
+        finally:
+            if as_root:
+                with contextlib.suppress(ReadOnlyUnavailable):
+                    _chattr("-i", entries)
+            for entry, mode in modes.items():
+                with contextlib.suppress(OSError):
+                    entry.chmod(mode)
+
     def credentials(self) -> dict[str, Any]:
         """What the file credential store holds now ({} when nothing or unreadable)."""
         try:
@@ -132,6 +184,21 @@ class TwgCli:
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
+
+
+def _chattr(flag: str, paths: list[Path]) -> None:
+    program = shutil.which("chattr")
+    if program is None:
+        raise ReadOnlyUnavailable("chattr is not installed")
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed program, our own paths
+            [program, flag, *map(str, paths)], capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise ReadOnlyUnavailable(f"chattr could not run: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "refused"
+        raise ReadOnlyUnavailable(f"chattr {flag} failed: {why}")
 
 
 def _text(raw: str | bytes | None) -> str:

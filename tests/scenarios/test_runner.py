@@ -5,7 +5,9 @@ started elsewhere with its control token."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -271,3 +273,73 @@ def test_a_scenarios_settings_do_not_leak_into_the_next_one(
     assert code == 0, capsys.readouterr().out
     # ... and the mock is left as it was found.
     assert app.state.idp.settings.invalid_grant_status == 403
+
+
+def _can_make_read_only(directory: Path) -> bool:
+    """Root ignores modes: the runner then needs chattr +i, which some file systems refuse."""
+    if os.geteuid() != 0:
+        return True
+    probe = directory / "probe"
+    probe.mkdir()
+    done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, check=False)
+    subprocess.run(["chattr", "-i", str(probe)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def test_read_only_config_runs_a_command_as_a_sandbox_would_and_puts_the_directory_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not _can_make_read_only(tmp_path):
+        pytest.skip("running as root on a file system without chattr +i")
+    scenario = write(
+        tmp_path / "s",
+        "sandboxed",
+        """\
+title: A sandboxed refresh sends nothing
+steps:
+  - login: alice@example.com
+  - twg: auth refresh --force
+    read_only_config: true
+    expect:
+      exit: 74
+      stderr_contains: Nothing was sent; your refresh token is unspent
+  - audit: {event: token.rotated, count: 0}
+  - name: afterwards the directory is writable again
+    twg: auth refresh --force
+  - audit: {event: token.rotated, count: 1}
+""",
+    )
+
+    code = main(["scenario", "run", str(scenario)])
+
+    assert code == 0, capsys.readouterr().out
+
+
+def test_advance_clock_with_machine_moves_the_clock_twg_sees_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `upkeep status` asks no server: only twg's own clock decides whether 31 days
+    # passed since the login.
+    scenario = write(
+        tmp_path / "s",
+        "clocks",
+        """\
+title: Only machine true moves twg's clock
+steps:
+  - login: alice@example.com
+  - advance_clock: 31d
+  - twg: upkeep status --json
+    expect: {json: {inactivity.stopped: false}}
+  - advance_clock: {by: 31d, machine: true}
+  - twg: upkeep status --json
+    expect: {json: {inactivity.stopped: true}}
+""",
+    )
+
+    code = main(["scenario", "run", str(scenario), "--report", str(tmp_path / "out")])
+
+    assert code == 0, capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    steps = report["scenarios"][0]["steps"]
+    assert steps[3]["title"] == "move the mock's and twg's clocks by 31d"
+    assert steps[3]["notes"][1] == "twg's clock now +31d from the machine's"

@@ -28,8 +28,8 @@ def write(tmp_path: Path, text: str, name: str = "mine.yaml") -> Path:
         ),
         (
             "title: t\nsteps:\n" + GOOD_STEP + "  - twg: api /me\n    expcet: {exit: 0}\n",
-            ":5: steps[1].expcet: unknown field (known here: env, expect, name, save, stdin,"
-            " timeout, twg, user)",
+            ":5: steps[1].expcet: unknown field (known here: env, expect, name,"
+            " read_only_config, save, stdin, timeout, twg, user)",
         ),
         (
             "title: t\nsteps:\n" + GOOD_STEP + "  - name: nothing to do\n",
