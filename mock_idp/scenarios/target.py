@@ -81,12 +81,11 @@ class MockControl:
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """A control call that must succeed; its JSON answer."""
-        if body is not None:
-            response = self.request(method, path, json=body)
-        else:
-            # The control API takes JSON only, even with no body (the mock's guard: a
-            # cross-site form cannot send this header without a CORS preflight).
-            response = self.request(method, path, headers={"Content-Type": "application/json"})
+        response = (
+            self.request(method, path, json=body)
+            if body is not None
+            else self.request(method, path)  # JSON all the same: see request()
+        )
         if response.status_code == 401:
             raise TargetError(
                 f"the mock at {self.url} wants a control token: set TWG_MOCK_CONTROL_TOKEN or "

@@ -178,12 +178,19 @@ class TwgCli:
                     entry.chmod(mode)
 
     def credentials(self) -> dict[str, Any]:
-        """What the file credential store holds now ({} when nothing or unreadable)."""
+        """What the file credential store holds now for this mock's issuer, flat
+        (``refresh_token``, ``access_token``, ``bitbucket_token``); {} when nothing."""
         try:
             data = json.loads((self.config_dir / "credentials").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        # The store keeps one token set per issuer (see twg.auth.credentials).
+        sessions = data.get("sessions")
+        mine = sessions.get(self.mock_url.rstrip("/")) if isinstance(sessions, dict) else None
+        flat = {k: v for k, v in data.items() if k != "sessions"}
+        return flat | (mine if isinstance(mine, dict) else {})
 
 
 def _chattr(flag: str, paths: list[Path]) -> None:

@@ -41,6 +41,7 @@ steps:
 
 TOKENS = """\
 title: Tokens pass through the CLI and the answers
+settings: {refresh_reuse_grace: 0}  # strict: a replay is reuse at once
 steps:
   - login: alice@example.com
   - set: {old: "${credentials.refresh_token}"}
