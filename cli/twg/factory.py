@@ -77,7 +77,19 @@ class Factory:
         if self._login_timeout is not None:
             return self._login_timeout
         if self.environ.get("TWG_LOGIN_TIMEOUT"):
-            return float(self.environ["TWG_LOGIN_TIMEOUT"])
+            from twg.errors import ConfigError
+
+            try:
+                value = float(self.environ["TWG_LOGIN_TIMEOUT"])
+            except ValueError:
+                value = 0.0
+            if not value > 0:
+                raise ConfigError(
+                    f"TWG_LOGIN_TIMEOUT={self.environ['TWG_LOGIN_TIMEOUT']!r} is not a "
+                    "number of seconds.",
+                    "For example: TWG_LOGIN_TIMEOUT=120",
+                )
+            return value
         return LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
 
     @cached_property
@@ -91,6 +103,8 @@ class Factory:
     def http(self, auth: httpx.Auth | None = None, timeout: float = 30.0) -> httpx.Client:
         import httpx
 
+        from twg.lazy_tls import LazyTLSTransport
+
         clock = self.clock
 
         def record_server_time(response: httpx.Response) -> None:
@@ -98,7 +112,7 @@ class Factory:
             clock.observe_date_header(response.headers.get("date"))
 
         return httpx.Client(
-            transport=self.transport,
+            transport=self.transport or LazyTLSTransport(),
             auth=auth,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT},
@@ -119,9 +133,30 @@ class Factory:
         return discover(self.plain_http, self.settings.idp_url)
 
     def oauth(self) -> OAuthClient:
+        from twg.auth.client_app import resolve_secret
         from twg.auth.oauth_client import OAuthClient
 
-        return OAuthClient(self.plain_http, self.metadata, self.settings.client_id, self.clock)
+        settings = self.settings
+        oauth = OAuthClient(
+            self.plain_http,
+            self.metadata,
+            self.client_id,
+            self.clock,
+            client_secret=lambda: resolve_secret(
+                settings.client_secret, self.client_id, settings.config_dir, self.store
+            ),
+        )
+        oauth.url_setting = "TWG_IDP_URL" if self.settings.idp_url else None
+        return oauth
+
+    @cached_property
+    def client_id(self) -> str:
+        """TWG_CLIENT_ID, else the one `twg setup client` saved, else the default."""
+        from twg.auth.client_app import resolve_client_id
+
+        return resolve_client_id(
+            self.environ.get("TWG_CLIENT_ID"), self.settings.config_dir, self.settings.client_id
+        )
 
     def store(self, name: str | None = None) -> CredentialStore:
         """The store called ``name`` ("keyring"/"file"), or the preferred one."""

@@ -195,7 +195,7 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
     store = f.store()
     conf = AuthConf(
         issuer=f.metadata.issuer,
-        client_id=settings.client_id,
+        client_id=f.client_id,
         store=store.name,
         account_id=me.get("account_id") if me else None,
         email=me.get("email") if me else None,
