@@ -24,15 +24,6 @@ if TYPE_CHECKING:
 USER_AGENT = "twg-cli/0.1"
 
 
-def _open_browser(url: str) -> bool:
-    import webbrowser  # honours BROWSER
-
-    try:
-        return webbrowser.open(url)
-    except webbrowser.Error:
-        return False
-
-
 class Factory:
     def __init__(
         self,
@@ -50,11 +41,16 @@ class Factory:
         self.transport = transport
         self.local_now = local_now
         self.keyring_backend = keyring_backend
-        self.open_browser = browser or _open_browser
+        self.open_browser = browser or self._open_browser
         self.browser_injected = browser is not None
         self._login_timeout = login_timeout
         self._stores: dict[str, CredentialStore] = {}
         self.store_fallback_reason: str | None = None
+
+    def _open_browser(self, url: str) -> bool:
+        from twg.auth.browser_open import open_in_browser  # BROWSER, else webbrowser
+
+        return open_in_browser(url, self.environ, self.login_timeout)
 
     @cached_property
     def settings(self) -> Settings:

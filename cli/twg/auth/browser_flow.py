@@ -10,6 +10,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from urllib.parse import urlencode
 
+from twg.auth.browser_open import BrowserUnavailable, wait_for_callback
 from twg.auth.discovery import ServerMetadata
 from twg.auth.loopback import CallbackServer
 from twg.auth.oauth_client import OAuthClient
@@ -17,11 +18,9 @@ from twg.auth.pkce import Pkce, new_state
 from twg.auth.tokens import TokenSet
 from twg.errors import LoginError, LoginTimeout
 
+__all__ = ["BrowserUnavailable", "authorization_url", "browser_login", "check_callback"]
+
 AUDIENCE = "api.atlassian.com"
-
-
-class BrowserUnavailable(Exception):
-    """No browser could be opened (the caller may offer the device flow)."""
 
 
 def authorization_url(
@@ -97,6 +96,7 @@ def browser_login(
     open_browser: Callable[[str], bool] | None,
     show_url: Callable[[str], None],
     timeout: float,
+    tick: Callable[[float], None] | None = None,
 ) -> TokenSet:
     """Run the flow. ``open_browser`` None means --no-browser (only print the URL)."""
     pkce = Pkce.new()
@@ -107,9 +107,7 @@ def browser_login(
             client.metadata, client.client_id, server.redirect_uri, scopes, state, pkce
         )
         show_url(url)
-        if open_browser is not None and not open_browser(url):
-            raise BrowserUnavailable
-        params = server.wait(timeout)
+        params = wait_for_callback(server, url, open_browser, timeout, tick)
     if params is None:
         minutes = timeout / 60
         length = f"{minutes:g} minutes" if minutes >= 1 else f"{timeout:g} seconds"
