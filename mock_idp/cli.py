@@ -12,6 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="twg-mock-idp", description="Mock Atlassian identity provider for twg."
     )
+    parser.add_argument("--version", action="version", version=f"twg-mock-idp {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the mock IdP over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -68,6 +69,15 @@ def _serve(args: argparse.Namespace) -> int:
     server.run(sockets=[sock])
     store.close()
     return 0 if server.started else 1
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("twg")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _port(text: str) -> int:

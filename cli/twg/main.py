@@ -198,6 +198,21 @@ def setup_bitbucket(
     _execute(ctx, cmd, cmd.Options(force=force, json=as_json), as_json)
 
 
+@setup_app.command("client")
+def setup_client(
+    ctx: typer.Context,
+    client_id: Annotated[
+        str | None,
+        typer.Option("--client-id", metavar="ID", help="Your OAuth app's client id."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign in as your own OAuth app: its secret is asked for with a hidden prompt."""
+    from twg.commands import setup_client as cmd
+
+    _execute(ctx, cmd, cmd.Options(client_id=client_id, json=as_json), as_json)
+
+
 SHELLS = ("bash", "zsh", "fish")
 
 
@@ -206,7 +221,9 @@ def completion(
     ctx: typer.Context,
     shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
 ) -> None:
-    """Print a shell completion script, e.g. `eval "$(twg completion bash)"`."""
+    """Print a shell completion script for bash, zsh or fish.
+
+    Load it in your shell's start-up file: eval "$(twg completion bash)"."""
     if shell not in SHELLS:
         raise click_exc.BadParameter(f"use one of {', '.join(SHELLS)}", param_hint="SHELL")
     from typer._completion_classes import completion_init

@@ -9,7 +9,16 @@ import httpx
 
 from twg.auth.httpauth import TwgAuth
 from twg.auth.identity import check_bitbucket
-from twg.errors import EXIT_AUTH, EXIT_ERROR, TwgError
+from twg.auth.unreachable import describe_failure
+from twg.errors import (
+    EXIT_AUTH,
+    EXIT_CONFIG,
+    EXIT_ERROR,
+    EXIT_UNAVAILABLE,
+    NetworkError,
+    TwgError,
+    Unavailable,
+)
 from twg.factory import Factory
 
 
@@ -39,6 +48,33 @@ class Report:
     @property
     def ok(self) -> bool:
         return all(c.status != "fail" for c in self.checks)
+
+
+def _idp_check(f: Factory, report: Report) -> int | None:
+    """The identity provider itself: its metadata answers and names the issuer we use.
+    Returns the exit code its failure means (69 unreachable, 78 misconfigured), or None."""
+    from twg.auth.discovery import well_known_urls
+
+    idp = f.settings.idp_url
+    if idp is None:
+        report.add(
+            "identity provider",
+            None,
+            "Atlassian (https://auth.atlassian.com; fixed endpoints, nothing to discover)",
+        )
+        return None
+    try:
+        metadata = f.metadata
+    except TwgError as exc:
+        report.add("identity provider", False, exc.text())
+        unreachable = isinstance(exc, NetworkError | Unavailable)
+        return EXIT_UNAVAILABLE if unreachable else EXIT_CONFIG
+    report.add(
+        "identity provider",
+        True,
+        f"{well_known_urls(idp)[0]} answers; issuer {metadata.issuer} matches TWG_IDP_URL",
+    )
+    return None
 
 
 def _checks(f: Factory, report: Report) -> bool:
@@ -89,7 +125,7 @@ def _checks(f: Factory, report: Report) -> bool:
             report.add("site", False, exc.text())
             auth_ok = False
         except httpx.HTTPError as exc:
-            report.add("site", False, f"{f.settings.api_url} unreachable ({type(exc).__name__})")
+            report.add("site", False, f"{f.settings.api_url} unreachable: {describe_failure(exc)}")
     conf = creds.conf
     token = f.environ.get("TWG_BBC_TOKEN")
     if not token and conf is not None:
@@ -104,20 +140,30 @@ def _checks(f: Factory, report: Report) -> bool:
         report.add("bitbucket", False, "token set but account email unknown")
     else:
         ok, detail = check_bitbucket(f.plain_http, f.settings.bitbucket_url, email, token)
+        if not ok and f.environ.get("TWG_BBC_TOKEN"):
+            detail += ": the token comes from TWG_BBC_TOKEN; set it to a valid one or unset it"
         report.add("bitbucket", ok, detail)
     return auth_ok
 
 
 def run(opts: Options, f: Factory) -> int:
     report = Report()
+    idp_failure = _idp_check(f, report)
     auth_ok = _checks(f, report)
     if opts.json:
         data: dict[str, Any] = {"ok": report.ok, "checks": [c.to_json() for c in report.checks]}
         f.io.out_json(data)
     else:
-        marks = {"ok": "[ok]  ", "fail": "[FAIL]", "skip": "[skip]"}
+        out = f.io.stdout
+        marks = {
+            "ok": f.io.green("[OK]  ", out),
+            "fail": f.io.red("[FAIL]", out),
+            "skip": f.io.yellow("[skip]", out),
+        }
         for check in report.checks:
             f.io.out(f"{marks[check.status]} {check.name}: {check.detail}")
     if report.ok:
         return 0
+    if idp_failure is not None:
+        return idp_failure
     return EXIT_AUTH if not auth_ok else EXIT_ERROR

@@ -18,7 +18,14 @@ from twg.auth.oauth_client import OAuthClient
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.tokens import TokenSet
 from twg.commands.bitbucket_token import ask_and_save
-from twg.errors import AuthInvalid, LoginError, TwgError, UsageError
+from twg.errors import (
+    AuthInvalid,
+    ConfigError,
+    LoginError,
+    TwgError,
+    Unavailable,
+    UsageError,
+)
 from twg.factory import Factory
 
 
@@ -70,7 +77,7 @@ def _span(seconds: float) -> str:
     minutes = seconds / 60
     if minutes >= 1:
         return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
-    return f"{seconds:g} seconds"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
 
 
 class _Countdown:
@@ -208,41 +215,68 @@ def run(opts: Options, f: Factory) -> int:
     if not use_device and no_browser_here and client.metadata.device_authorization_endpoint:
         f.io.err("No browser can be opened here: using device login instead.")
         use_device = True
+    try:
+        tokens = _sign_in(f, opts, client, scopes, use_device)
+    except OAuthErrorResponse as exc:
+        raise _token_error(f, exc) from None
+    return _finish(opts, f, tokens)
+
+
+def _sign_in(
+    f: Factory, opts: Options, client: OAuthClient, scopes: list[str], use_device: bool
+) -> TokenSet:
     opener = _opener(f, opts)
     if use_device:
-        tokens = _device_login(f, client, " ".join(scopes), opener)
-    else:
+        return _device_login(f, client, " ".join(scopes), opener)
 
-        def show(url: str) -> None:
-            if opener is None:
-                f.io.err("Open this URL in a browser to sign in:")
-            else:
-                f.io.err("Opening your browser to sign in. If it does not open, visit this URL:")
-            f.io.err(url)
-            f.io.err(
-                f"Waiting up to {_span(f.login_timeout)} for the sign-in to finish. "
-                "Press Ctrl-C to cancel."
-            )
+    def show(url: str) -> None:
+        if opener is None:
+            f.io.err("Open this URL in a browser to sign in:")
+        else:
+            f.io.err("Opening your browser to sign in. If it does not open, visit this URL:")
+        f.io.err(url)
+        f.io.err(
+            f"Waiting up to {_span(f.login_timeout)} for the sign-in to finish. "
+            "Press Ctrl-C to cancel."
+        )
 
-        try:
-            tokens = browser_login(
-                client,
-                scopes,
-                opener,
-                show,
-                f.login_timeout,
-                tick=_Countdown(f, "Waiting for the browser"),
-            )
-        except BrowserFailed as exc:
-            raise _browser_failed(exc) from None
-        except BrowserUnavailable:
-            if not client.metadata.device_authorization_endpoint:
-                raise LoginError(
-                    "No browser could be opened.", "Run `twg login --no-browser`."
-                ) from None
-            f.io.err("No browser could be opened: using device login instead.")
-            tokens = _device_login(f, client, " ".join(scopes), None)
-    return _finish(opts, f, tokens)
+    try:
+        return browser_login(
+            client,
+            scopes,
+            opener,
+            show,
+            f.login_timeout,
+            tick=_Countdown(f, "Waiting for the browser"),
+        )
+    except BrowserFailed as exc:
+        raise _browser_failed(exc) from None
+    except BrowserUnavailable:
+        if not client.metadata.device_authorization_endpoint:
+            raise LoginError(
+                "No browser could be opened.", "Run `twg login --no-browser`."
+            ) from None
+        f.io.err("No browser could be opened: using device login instead.")
+        return _device_login(f, client, " ".join(scopes), None)
+
+
+def _token_error(f: Factory, exc: OAuthErrorResponse) -> TwgError:
+    """A token endpoint's refusal during login, as an error with the right exit code."""
+    said = exc.error + (f" ({exc.description})" if exc.description else "")
+    if exc.error == "invalid_client" or exc.status == 401:
+        return ConfigError(
+            f"The identity provider refused twg's client credentials for client id "
+            f"{f.client_id}: {said}.",
+            "Check TWG_CLIENT_ID and TWG_CLIENT_SECRET, or run `twg setup client` again.",
+        )
+    if exc.status >= 500 or exc.status == 429:
+        return Unavailable(
+            f"The identity provider could not finish the sign-in: HTTP {exc.status} {said}.",
+            "Try again later.",
+        )
+    return LoginError(
+        f"The identity provider refused the sign-in: {said}.", "Run `twg login` again."
+    )
 
 
 def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
