@@ -43,7 +43,6 @@ app.add_typer(auth_app, name="auth")
 app.add_typer(setup_app, name="setup")
 
 
-
 class _PlainUsage(TyperCommand):
     """Usage lines show arguments as PATH, not typer's ``{PATH}``."""
 
