@@ -33,6 +33,9 @@ MARK = "<!-- doc-test -->"
 DOCKER_MARK = "<!-- doc-test: docker -->"
 DOC_ADDRESS = "127.0.0.1:8080"
 BLOCK_TIMEOUT = 120
+# Offline Docker builds (README.md) need these; read at import, before the autouse
+# fixture clears TWG_* from the environment of each test.
+DOCKER_BUILD_ENV = {k: v for k, v in os.environ.items() if k.startswith("TWG_DOCKER_")}
 
 
 @dataclass
@@ -103,6 +106,7 @@ def run_blocks(blocks: list[Block], address: str, tmp_path: Path, extra_env: dic
         **extra_env,
     }
     env.pop("BROWSER", None)
+    env.update(DOCKER_BUILD_ENV)
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         env=env,
@@ -113,6 +117,8 @@ def run_blocks(blocks: list[Block], address: str, tmp_path: Path, extra_env: dic
         check=False,
     )
     out = done.stdout
+    for block in blocks:  # what they print names the address they were given
+        block.expected = [line.replace(DOC_ADDRESS, address) for line in block.expected]
     outputs = []
     for n, marker in enumerate(markers):
         nxt = markers[n + 1] if n + 1 < len(markers) else markers[-1] + "end"
@@ -180,7 +186,7 @@ def test_doc_docker_commands_print_what_the_doc_says(doc: Path, tmp_path: Path) 
         outputs = run_blocks(blocks, DOC_ADDRESS, tmp_path, env)
     finally:
         subprocess.run(
-            ["docker", "compose", "-p", project, "down", "-v", "--remove-orphans"],
+            ["docker", "compose", "-p", project, "down", "-v", "--remove-orphans", "--rmi", "all"],
             cwd=ROOT,
             capture_output=True,
             timeout=120,
