@@ -75,10 +75,12 @@ def run(mock_server, config_dir, confidential_client):
         "BROWSER": f"{ROBOT} browser --user alice@example.com %s",
     }
 
-    def run_twg(*args: str, stdin: str = "", transport=None, **env: str) -> Result:
-        streams = IOStreams.for_test(stdin)
+    def run_twg(
+        *args: str, stdin: str = "", transport=None, tty: bool = False, hidden=None, **env: str
+    ) -> Result:
+        streams = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden)
         code = main(list(args), io=streams, environ={**base, **env}, transport=transport)
-        return Result(code, streams.output(), streams.errors(), [])
+        return Result(code, streams.output(), streams.errors(), streams.hidden_prompts)  # type: ignore[attr-defined]
 
     return run_twg
 
@@ -148,3 +150,18 @@ def test_setup_client_without_a_client_id_off_a_terminal_is_a_usage_error(run):
     assert result.err == (
         "error: No client id given. Run `twg setup client --client-id YOUR_CLIENT_ID`.\n"
     )
+
+
+def test_setup_client_on_a_terminal_asks_for_the_secret_hidden(run, config_dir):
+    result = run("setup", "client", "--client-id", CLIENT_ID, tty=True, hidden=[SECRET])
+
+    assert result.code == 0, result.err
+    assert result.prompts == [
+        "Client secret (input hidden; empty for a public client without one): "
+    ]
+    assert SECRET not in result.out + result.err
+    assert json.loads((config_dir / "client.json").read_text()) == {
+        "client_id": CLIENT_ID,
+        "secret_store": "file",
+    }
+    assert run("login").code == 0

@@ -242,6 +242,14 @@ def test_doctor_with_the_idp_down_fails_in_red_and_exits_69(run, unused_port):
     assert result.out.startswith("\x1b[31m[FAIL]\x1b[0m identity provider: Could not reach ")
 
 
+def test_errors_are_red_on_a_colour_terminal_and_plain_otherwise(run):
+    coloured = run("auth", "status", tty=True, color=True, TWG_IDP_URL="127.0.0.1:8080")
+    plain = run("auth", "status", tty=True, color=False, TWG_IDP_URL="127.0.0.1:8080")
+
+    assert coloured.err.startswith("\x1b[31merror:\x1b[0m TWG_IDP_URL=")
+    assert plain.err.startswith("error: TWG_IDP_URL=")
+
+
 def test_no_color_turns_colour_off():
     assert IOStreams.system({"NO_COLOR": "1"}).color is False
     assert IOStreams.system({}).color is True
