@@ -41,6 +41,15 @@ def env(mock_server, config_dir) -> dict[str, str]:
 
 
 @pytest.fixture
+def quick_device_polls(mock_server) -> None:
+    """One second between device polls (the CLI's floor) instead of five."""
+    import httpx
+
+    response = httpx.patch(f"{mock_server.url}/_mock/settings", json={"device_poll_interval": 1})
+    response.raise_for_status()
+
+
+@pytest.fixture
 def unused_port() -> int:
     return free_port()
 
@@ -57,7 +66,7 @@ def run(env):
 
 # login ----------------------------------------------------------------------------------
 def test_device_login_opens_the_verification_url_in_the_browser_and_prints_url_and_code(
-    run, idp, mock_server
+    run, idp, mock_server, quick_device_polls
 ):
     result = run("login", "--device")
 
@@ -96,6 +105,23 @@ def test_a_failing_browser_also_ends_a_device_login_at_once(run, idp):
     assert result.code == 1
     assert "error: The sign-in did not complete: the browser command " in result.err
     assert idp.audit.events(event_prefix="token.issued") == []
+
+
+def test_a_5xx_while_polling_for_device_approval_is_unavailable_69(
+    run, mock_server, quick_device_polls
+):
+    import httpx
+
+    fault = {"path": "/oauth/token", "method": "POST", "status": 503}
+    httpx.post(f"{mock_server.url}/_mock/faults", json=fault).raise_for_status()
+    result = run("login", "--device", "--no-browser", "--json")
+
+    assert result.code == 69
+    assert result.json()["error"] == {
+        "code": "UNAVAILABLE",
+        "message": "The identity provider answered HTTP 503 while waiting for the device "
+        "approval. Try `twg login --device` again later.",
+    }
 
 
 def test_no_browser_prints_the_url_without_promising_to_open_one(run):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from twg.auth.oauth_client import DeviceAuthorization, OAuthClient
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.tokens import TokenSet
-from twg.errors import LoginError, LoginTimeout
+from twg.errors import LoginError, LoginTimeout, Unavailable
 
 SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: add 5 seconds on slow_down
 
@@ -36,6 +36,13 @@ def poll_device_token(
         try:
             return client.device_token(grant.device_code)
         except OAuthErrorResponse as exc:
+            if exc.status >= 500 or exc.status == 429:
+                # Down or busy, not a refusal: exit 69, try again (docs/exit-codes.md).
+                raise Unavailable(
+                    f"The identity provider answered HTTP {exc.status} while waiting for "
+                    "the device approval.",
+                    "Try `twg login --device` again later.",
+                ) from None
             # RFC 8628 section 3.5 error codes.
             if exc.error == "authorization_pending":
                 continue

@@ -120,6 +120,8 @@ def _device_login(
     try:
         grant = client.device_authorize(scopes, {"audience": "api.atlassian.com"})
     except OAuthErrorResponse as exc:
+        if exc.status >= 500 or exc.status == 429 or exc.error == "invalid_client":
+            raise _token_error(f, exc) from None
         raise LoginError(
             f"Device login is not available: {exc.description or exc.error}.",
             "Use `twg login` with a browser, or `twg login --no-browser`.",
