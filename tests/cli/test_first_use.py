@@ -6,6 +6,7 @@ Against the real mock IdP on a loopback socket, with its robot browser as BROWSE
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -176,6 +177,22 @@ def test_a_site_the_account_cannot_use_fails_before_saving_and_lists_the_sites(
     assert not (config_dir / "credentials").exists()
     revoked = idp.audit.events(event_prefix="token.revoked")
     assert len(revoked) == 2  # the refresh and the access token just issued
+
+
+def test_a_login_at_another_identity_provider_is_new_and_never_sends_it_the_old_token(
+    run, idp, mock_server, config_dir
+):
+    assert run("login").code == 0
+    old_refresh = json.loads((config_dir / "credentials").read_text())["refresh_token"]
+    other = mock_server.url.replace("127.0.0.1", "localhost")  # another issuer URL
+
+    result = run("login", TWG_IDP_URL=other)
+
+    assert result.code == 0, result.err
+    assert "Already logged in" not in result.err
+    assert json.loads((config_dir / "auth.conf").read_text())["issuer"] == other
+    assert idp.audit.events(event_prefix="token.revoked") == []
+    assert old_refresh != json.loads((config_dir / "credentials").read_text())["refresh_token"]
 
 
 # settings and network errors ------------------------------------------------------------

@@ -12,7 +12,7 @@ from twg.auth.auth_conf import AuthConf
 from twg.auth.browser_flow import BrowserUnavailable, browser_login
 from twg.auth.browser_open import BrowserFailed, BrowserLaunch
 from twg.auth.device import poll_device_token
-from twg.auth.discovery import identity_scopes
+from twg.auth.discovery import ATLASSIAN_ISSUER, identity_scopes
 from twg.auth.identity import Site, fetch_me, fetch_sites, fetch_userinfo
 from twg.auth.oauth_client import OAuthClient
 from twg.auth.oauth_errors import OAuthErrorResponse
@@ -57,6 +57,9 @@ def _already_logged_in(f: Factory) -> AuthConf | None:
         creds = f.session.load()
         if creds is None or creds.conf is None:
             return None
+        wanted = (f.settings.idp_url or ATLASSIAN_ISSUER).rstrip("/")
+        if creds.conf.issuer.rstrip("/") != wanted:
+            return None  # a login at another identity provider: this one is new
         creds = f.session.ensure_fresh()
         # A live check: an admin may have revoked the session since the last use.
         with f.http(auth=TwgAuth(f.session)) as client:
@@ -304,9 +307,11 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
     else:
         unknown.append("a site (the token reaches no site)")
     old_store_name = None
+    old_issuer = None
     with contextlib.suppress(TwgError):
         old = auth_conf.load(settings.config_dir)
         old_store_name = old.store if old else None
+        old_issuer = old.issuer if old else None
     store = f.store()
     conf = AuthConf(
         issuer=f.metadata.issuer,
@@ -336,7 +341,10 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
                 for key in ("access_token", "refresh_token", "bitbucket_token"):
                     old_store.delete(key)
     f.session.save_locked(conf, tokens, store)
-    if old_refresh and old_refresh != tokens.refresh_token:
+    # Tokens go only to the issuer that minted them: an old login at another identity
+    # provider is left alone (its tokens are removed here, not sent elsewhere).
+    same_issuer = (old_issuer or "").rstrip("/") == f.metadata.issuer.rstrip("/")
+    if old_refresh and old_refresh != tokens.refresh_token and same_issuer:
         _revoke_quietly(f, TokenSet("", old_refresh, 0.0, None))
     bb_line = ask_and_save(f, store, conf.email, opts.force)
     conf_path = auth_conf.path_in(settings.config_dir)
