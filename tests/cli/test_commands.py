@@ -150,6 +150,7 @@ def test_doctor_passes_when_everything_works(twg):
     checks = {c["name"]: c["status"] for c in result.json()["checks"]}
     assert checks == {
         "identity provider": "ok",
+        "oauth client": "ok",
         "credentials": "ok",
         "auth method": "ok",
         "storage": "ok",

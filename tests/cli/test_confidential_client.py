@@ -99,6 +99,13 @@ def test_setup_client_then_login_refresh_and_logout_with_the_secret_in_json(run,
     assert login.code == 0, login.err
     assert refresh.code == 0, refresh.err
     assert json.loads(api.out)["email"] == "alice@example.com"
+    checks = {c["name"]: c for c in run("doctor", "--json").json()["checks"]}
+    assert checks["oauth client"] == {
+        "name": "oauth client",
+        "status": "ok",
+        "detail": f"{CLIENT_ID} (confidential; secret in file {config_dir}/credentials "
+        "(mode 0600))",
+    }
     grants = []
     for content_type, body in recorder.token_requests:
         assert content_type == "application/json"

@@ -77,6 +77,40 @@ def _idp_check(f: Factory, report: Report) -> int | None:
     return None
 
 
+def _client_check(f: Factory, report: Report) -> None:
+    """Which OAuth client twg signs in as, and whether its secret is where setup put it
+    (never the secret itself)."""
+    from twg.auth import client_app
+
+    client_id = f.client_id
+    if f.settings.client_secret:
+        report.add(
+            "oauth client", True, f"{client_id} (confidential; secret from TWG_CLIENT_SECRET)"
+        )
+        return
+    saved = client_app.load(f.settings.config_dir)
+    if saved is None or saved.secret_store is None or saved.client_id != client_id:
+        report.add("oauth client", True, f"{client_id} (public: PKCE, no secret)")
+        return
+    try:
+        store = f.store(saved.secret_store)
+        present = store.get(client_app.SECRET_KEY) is not None
+    except TwgError as exc:
+        report.add("oauth client", False, f"{client_id}: its secret cannot be read: {exc.text()}")
+        return
+    if present:
+        report.add(
+            "oauth client", True, f"{client_id} (confidential; secret in {store.describe()})"
+        )
+    else:
+        report.add(
+            "oauth client",
+            False,
+            f"{client_id}: its secret is missing from {store.describe()}; "
+            "run `twg setup client` again",
+        )
+
+
 def _checks(f: Factory, report: Report) -> bool:
     """Fill the report; returns whether credentials were usable."""
     session = f.session
@@ -149,6 +183,7 @@ def _checks(f: Factory, report: Report) -> bool:
 def run(opts: Options, f: Factory) -> int:
     report = Report()
     idp_failure = _idp_check(f, report)
+    _client_check(f, report)
     auth_ok = _checks(f, report)
     if opts.json:
         data: dict[str, Any] = {"ok": report.ok, "checks": [c.to_json() for c in report.checks]}
