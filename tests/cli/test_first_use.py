@@ -298,6 +298,30 @@ def test_no_color_turns_colour_off():
     assert IOStreams.system({}).color is True
 
 
+# speed ----------------------------------------------------------------------------------
+def test_an_http_url_never_loads_the_tls_trust_store(run, monkeypatch):
+    import ssl
+
+    from twg.lazy_tls import LazyTLSTransport
+
+    loads: list[object] = []
+    original = ssl.SSLContext.load_verify_locations
+
+    def counting(self, *args, **kwargs):
+        loads.append(args or kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    assert run("login").code == 0
+    assert run("api", "/me").code == 0
+    assert loads == []
+
+    transport = LazyTLSTransport()
+    transport._transport("https")  # the first https:// request builds the verifying one
+    transport.close()
+    assert len(loads) == 1
+
+
 # the command line itself ----------------------------------------------------------------
 def test_version_and_short_help_work_for_both_tools():
     twg_version = subprocess.run(
