@@ -53,7 +53,14 @@ class _PlainUsage(TyperCommand):
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
 
-def _version(value: bool) -> None:
+def _factory(ctx: typer.Context) -> Factory:
+    obj = ctx.find_root().obj
+    if isinstance(obj, Factory):
+        return obj
+    return Factory(IOStreams.system())
+
+
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -61,7 +68,7 @@ def _version(value: bool) -> None:
             number = version("twg")
         except PackageNotFoundError:
             number = "unknown"
-        print(f"twg {number}")
+        _factory(ctx).io.out(f"twg {number}")
         raise typer.Exit(0)
 
 
@@ -77,13 +84,6 @@ def _root(
     """Teamwork Graph CLI: sign in to Atlassian and call its APIs.
 
     Run without a command, it shows this help and exits 2."""
-
-
-def _factory(ctx: typer.Context) -> Factory:
-    obj = ctx.find_root().obj
-    if isinstance(obj, Factory):
-        return obj
-    return Factory(IOStreams.system())
 
 
 def _execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:

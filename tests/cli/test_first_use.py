@@ -356,6 +356,13 @@ def test_short_help_shows_whole_lines_and_no_placeholders():
     assert "Usage: twg api [OPTIONS] PATH" in api_help
 
 
+def test_version_goes_to_the_injected_stdout():
+    streams = IOStreams.for_test()
+
+    assert main(["--version"], io=streams, environ={}) == 0
+    assert streams.output().startswith("twg ")
+
+
 def test_bare_twg_prints_help_and_exits_2():
     streams = IOStreams.for_test()
 
