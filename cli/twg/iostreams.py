@@ -124,9 +124,11 @@ class IOStreams:
 
     def out(self, text: str) -> None:
         """Data (stdout)."""
+        self.clear_status()  # the same terminal may show both streams
         print(text, file=self.stdout, flush=True)
 
     def out_json(self, data: Any) -> None:
+        self.clear_status()
         self.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
         self.stdout.flush()
 
