@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from twg.iostreams import IOStreams
-from twg.settings import LOGIN_TIMEOUT, LOGIN_TIMEOUT_AUTOMATION, Settings
+from twg.settings import LOGIN_TIMEOUT, LOGIN_TIMEOUT_AUTOMATION, Settings, seconds_setting
 
 if TYPE_CHECKING:
     import httpx
@@ -73,19 +73,7 @@ class Factory:
         if self._login_timeout is not None:
             return self._login_timeout
         if self.environ.get("TWG_LOGIN_TIMEOUT"):
-            from twg.errors import ConfigError
-
-            try:
-                value = float(self.environ["TWG_LOGIN_TIMEOUT"])
-            except ValueError:
-                value = 0.0
-            if not value > 0:
-                raise ConfigError(
-                    f"TWG_LOGIN_TIMEOUT={self.environ['TWG_LOGIN_TIMEOUT']!r} is not a "
-                    "number of seconds.",
-                    "For example: TWG_LOGIN_TIMEOUT=120",
-                )
-            return value
+            return seconds_setting(self.environ, "TWG_LOGIN_TIMEOUT", LOGIN_TIMEOUT)
         return LOGIN_TIMEOUT_AUTOMATION if self.automation else LOGIN_TIMEOUT
 
     @cached_property

@@ -72,11 +72,29 @@ class Settings:
             client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
             scopes=scopes,
             credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
-            keyring_timeout=float(environ.get("TWG_KEYRING_TIMEOUT") or 5.0),
+            keyring_timeout=seconds_setting(environ, "TWG_KEYRING_TIMEOUT", 5.0),
             debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
             client_secret=environ.get("TWG_CLIENT_SECRET") or None,
             url_sources=sources,
         )
+
+
+def seconds_setting(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds, or a ConfigError naming the variable."""
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        from twg.errors import ConfigError
+
+        raise ConfigError(
+            f"{name}={raw!r} is not a number of seconds.", f"For example: {name}={default:g}"
+        )
+    return value
 
 
 URL_SETTINGS = ("TWG_IDP_URL", "TWG_API_URL", "TWG_BITBUCKET_URL", "TWG_REDIRECT_URI")

@@ -212,6 +212,16 @@ def test_an_idp_url_without_a_scheme_is_a_config_error_78(run, as_json):
         assert result.err == f"error: {message}\n"
 
 
+@pytest.mark.parametrize("name", ["TWG_LOGIN_TIMEOUT", "TWG_KEYRING_TIMEOUT"])
+def test_a_malformed_timeout_is_a_config_error_before_any_sign_in(run, idp, name):
+    result = run("login", **{name: "soon"})
+
+    assert result.code == 78
+    assert result.err.startswith(f"error: {name}='soon' is not a number of seconds.")
+    assert result.err.count("\n") == 1  # no URL, no code: nothing was started
+    assert idp.audit.events() == []
+
+
 def test_an_unreachable_api_names_the_url_and_the_variable_and_exits_69(run, unused_port):
     assert run("login").code == 0
     url = f"http://127.0.0.1:{unused_port}"

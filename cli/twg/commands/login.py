@@ -194,6 +194,7 @@ def run(opts: Options, f: Factory) -> int:
             "TWG_OAUTH_ACCESS_TOKEN is set, so twg uses that token and will not log in.",
             "Unset TWG_OAUTH_ACCESS_TOKEN to log in with your own account.",
         )
+    _ = f.login_timeout  # a malformed TWG_LOGIN_TIMEOUT fails now, before any sign-in
     previous: AuthConf | None = None
     if not opts.force:
         previous = _already_logged_in(f)
