@@ -1,39 +1,84 @@
-"""An httpx transport that loads the trust store only when a TLS connection is made.
+"""Transports that load only what a URL needs.
 
-httpx builds its SSL context (reading every CA certificate) when a Client is created;
-against a local ``http://`` mock that is most of a command's run time and never used.
+httpx builds its SSL context (reading every CA certificate) when a Client is created,
+and its transport imports httpcore and h11; against a local ``http://`` mock that is
+most of a command's run time, and none of it is used. Plain ``http://`` requests go
+through the standard library's ``http.client`` (already loaded by httpx itself); the
+verifying TLS transport is built on the first ``https://`` request.
 """
 
 from __future__ import annotations
 
-import ssl
+import http.client
 
 import httpx
 
 
-class LazyTLSTransport(httpx.BaseTransport):
-    """Plain-http requests use a transport whose SSL context loads no certificates (it is
-    never used: http:// does no TLS); the verifying one is built on the first https://."""
+def _timeouts(request: httpx.Request) -> tuple[float | None, float | None]:
+    timeout = request.extensions.get("timeout") or {}
+    return timeout.get("connect"), timeout.get("read")
 
-    def __init__(self) -> None:
-        self._plain: httpx.HTTPTransport | None = None
-        self._tls: httpx.HTTPTransport | None = None
 
-    def _transport(self, scheme: str) -> httpx.HTTPTransport:
-        if scheme == "https":
-            if self._tls is None:
-                self._tls = httpx.HTTPTransport()  # default: verify with the trust store
-            return self._tls
-        if self._plain is None:
-            # Still CERT_REQUIRED with hostname checks: were it ever asked for TLS, it would
-            # refuse (it trusts no CA) rather than connect unverified.
-            self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
-        return self._plain
+class PlainHTTPTransport(httpx.BaseTransport):
+    """``http://`` only, one connection per request (a CLI makes a handful)."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._transport(request.url.scheme).handle_request(request)
+        connect_timeout, read_timeout = _timeouts(request)
+        url = request.url
+        conn = http.client.HTTPConnection(url.host, url.port or 80, timeout=connect_timeout)
+        try:
+            try:
+                conn.connect()
+            except TimeoutError as exc:
+                raise httpx.ConnectTimeout(str(exc), request=request) from exc
+            except OSError as exc:
+                raise httpx.ConnectError(str(exc), request=request) from exc
+            if conn.sock is not None:
+                conn.sock.settimeout(read_timeout)
+            try:
+                conn.request(
+                    request.method,
+                    url.raw_path.decode("ascii"),
+                    body=request.read() or None,
+                    headers=dict(request.headers.multi_items()),
+                )
+                answer = conn.getresponse()
+                content = answer.read()
+            except TimeoutError as exc:
+                raise httpx.ReadTimeout(str(exc), request=request) from exc
+            except (http.client.HTTPException, OSError) as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        finally:
+            conn.close()
+        # The body arrives as sent (still gzip-encoded, if it was): httpx decodes it.
+        headers = [(k, v) for k, v in answer.getheaders() if k.lower() != "transfer-encoding"]
+        return httpx.Response(
+            answer.status,
+            headers=headers,
+            content=content,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+
+class LazyTLSTransport(httpx.BaseTransport):
+    """Plain-http requests use ``PlainHTTPTransport``; the verifying TLS transport (the
+    trust store, httpcore) is built on the first ``https://`` request."""
+
+    def __init__(self) -> None:
+        self._plain = PlainHTTPTransport()
+        self._tls: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme != "https":
+            return self._plain.handle_request(request)
+        if self._tls is None:
+            self._tls = httpx.HTTPTransport()  # default: verify with the trust store
+        return self._tls.handle_request(request)
 
     def close(self) -> None:
-        for transport in (self._plain, self._tls):
-            if transport is not None:
-                transport.close()
+        if self._tls is not None:
+            self._tls.close()
+
+
+__all__ = ["LazyTLSTransport", "PlainHTTPTransport"]
