@@ -35,13 +35,22 @@ class PlainHTTPTransport(httpx.BaseTransport):
                 raise httpx.ConnectError(str(exc), request=request) from exc
             if conn.sock is not None:
                 conn.sock.settimeout(read_timeout)
+            body = request.read()
             try:
-                conn.request(
+                # httpx has set Host, Accept-Encoding and Content-Length; send its headers
+                # as they are (repeated ones too), the body whole.
+                conn.putrequest(
                     request.method,
                     url.raw_path.decode("ascii"),
-                    body=request.read() or None,
-                    headers=dict(request.headers.multi_items()),
+                    skip_host=True,
+                    skip_accept_encoding=True,
                 )
+                for name, value in request.headers.multi_items():
+                    if name.lower() not in ("transfer-encoding", "content-length"):
+                        conn.putheader(name, value)
+                if body or request.method in ("POST", "PUT", "PATCH"):
+                    conn.putheader("Content-Length", str(len(body)))
+                conn.endheaders(body or None)
                 answer = conn.getresponse()
                 content = answer.read()
             except TimeoutError as exc:
