@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="twg-mock-idp", description="Mock Atlassian identity provider for twg."
     )
+    parser.add_argument("--version", action="version", version=f"twg-mock-idp {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the mock IdP over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -118,6 +119,15 @@ def _log_to_stderr(level: str) -> None:
     logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("twg")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _port(text: str) -> int:

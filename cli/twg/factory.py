@@ -26,15 +26,6 @@ if TYPE_CHECKING:
 USER_AGENT = "twg-cli/0.1"
 
 
-def _open_browser(url: str) -> bool:
-    import webbrowser  # honours BROWSER
-
-    try:
-        return webbrowser.open(url)
-    except webbrowser.Error:
-        return False
-
-
 class Factory:
     def __init__(
         self,
@@ -55,7 +46,7 @@ class Factory:
         self.transport = transport
         self.local_now = local_now
         self.keyring_backend = keyring_backend
-        self.open_browser = browser or _open_browser
+        self.open_browser = browser or self._open_browser
         self.browser_injected = browser is not None
         self._login_timeout = login_timeout
         self._stores: dict[str, CredentialStore] = {}
@@ -64,6 +55,11 @@ class Factory:
         self._command_runner = command_runner
         self.sleep = sleep
         self.platform = platform or sys.platform
+
+    def _open_browser(self, url: str) -> bool:
+        from twg.auth.browser_open import open_in_browser  # BROWSER, else webbrowser
+
+        return open_in_browser(url, self.environ, self.login_timeout)
 
     @cached_property
     def settings(self) -> Settings:
@@ -105,6 +101,8 @@ class Factory:
     def http(self, auth: httpx.Auth | None = None, timeout: float | None = None) -> httpx.Client:
         import httpx
 
+        from twg.lazy_tls import LazyTLSTransport
+
         clock = self.clock
 
         def record_server_time(response: httpx.Response) -> None:
@@ -112,7 +110,7 @@ class Factory:
             clock.observe_date_header(response.headers.get("date"))
 
         return httpx.Client(
-            transport=self.transport,
+            transport=self.transport or LazyTLSTransport(),
             auth=auth,
             timeout=self.settings.http_timeout if timeout is None else timeout,
             headers={"User-Agent": USER_AGENT},
@@ -133,9 +131,30 @@ class Factory:
         return discover(self.plain_http, self.settings.idp_url)
 
     def oauth(self) -> OAuthClient:
+        from twg.auth.client_app import resolve_secret
         from twg.auth.oauth_client import OAuthClient
 
-        return OAuthClient(self.plain_http, self.metadata, self.settings.client_id, self.clock)
+        settings = self.settings
+        oauth = OAuthClient(
+            self.plain_http,
+            self.metadata,
+            self.client_id,
+            self.clock,
+            client_secret=lambda: resolve_secret(
+                settings.client_secret, self.client_id, settings.config_dir, self.store
+            ),
+        )
+        oauth.url_setting = "TWG_IDP_URL" if self.settings.idp_url else None
+        return oauth
+
+    @cached_property
+    def client_id(self) -> str:
+        """TWG_CLIENT_ID, else the one `twg setup client` saved, else the default."""
+        from twg.auth.client_app import resolve_client_id
+
+        return resolve_client_id(
+            self.environ.get("TWG_CLIENT_ID"), self.settings.config_dir, self.settings.client_id
+        )
 
     def store(self, name: str | None = None) -> CredentialStore:
         """The store called ``name`` ("keyring"/"file"), or the preferred one."""

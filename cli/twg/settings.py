@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ATLASSIAN_API = "https://api.atlassian.com"
 ATLASSIAN_ISSUER = "https://auth.atlassian.com"
@@ -40,26 +41,43 @@ class Settings:
     # A fixed loopback callback (a registered app's one exact URL); None: ephemeral port.
     redirect_uri: str | None = None
     http_timeout: float = 30.0
+    # TWG_CLIENT_SECRET (a confidential client, e.g. an Atlassian developer-console app):
+    # kept out of repr so no log or traceback of the settings shows it.
+    client_secret: str | None = field(default=None, repr=False)
+    # Which variable set each URL setting, to name it in messages.
+    url_sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def issuer(self) -> str:
         """The issuer this command's session belongs to: TWG_IDP_URL, else Atlassian's."""
         return self.idp_url or ATLASSIAN_ISSUER
 
+    def source_of(self, url: str) -> str | None:
+        """The environment variable whose URL ``url`` starts with, if one set it."""
+        for name, value in self.url_sources:
+            if url == value or url.startswith(value.rstrip("/") + "/"):
+                return name
+        return None
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Raises ConfigError (exit 78) for a URL setting that is not an http(s) URL."""
+        sources = tuple(
+            (name, check_url(name, environ[name])) for name in URL_SETTINGS if environ.get(name)
+        )
         scopes = tuple(environ.get("TWG_SCOPES", "").replace(",", " ").split()) or DEFAULT_SCOPES
         if "offline_access" not in scopes:
             scopes = (*scopes, "offline_access")  # without it there is no refresh token
-        idp = environ.get("TWG_IDP_URL") or None
+        urls = dict(sources)
+        idp = urls.get("TWG_IDP_URL")
         return cls(
             config_dir=config_dir(environ),
             idp_url=idp.rstrip("/") if idp else None,
             # Access tokens go only to the API of the issuer that minted them: with a
             # custom issuer and no TWG_API_URL, that issuer serves the API too (as the
             # mock does), never api.atlassian.com.
-            api_url=(environ.get("TWG_API_URL") or idp or ATLASSIAN_API).rstrip("/"),
-            bitbucket_url=(environ.get("TWG_BITBUCKET_URL") or BITBUCKET_API).rstrip("/"),
+            api_url=(urls.get("TWG_API_URL") or idp or ATLASSIAN_API).rstrip("/"),
+            bitbucket_url=(urls.get("TWG_BITBUCKET_URL") or BITBUCKET_API).rstrip("/"),
             client_id=environ.get("TWG_CLIENT_ID") or DEFAULT_CLIENT_ID,
             scopes=scopes,
             credential_store=(environ.get("TWG_CREDENTIAL_STORE") or "").lower() or None,
@@ -67,6 +85,8 @@ class Settings:
             debug=environ.get("TWG_DEBUG", "") not in ("", "0"),
             redirect_uri=environ.get("TWG_REDIRECT_URI") or None,
             http_timeout=seconds_setting(environ, "TWG_HTTP_TIMEOUT", 30.0),
+            client_secret=environ.get("TWG_CLIENT_SECRET") or None,
+            url_sources=sources,
         )
 
 
@@ -88,6 +108,28 @@ def seconds_setting(environ: Mapping[str, str], name: str, default: float) -> fl
             f"Fix or unset {name}.",
         )
     return value
+
+
+URL_SETTINGS = ("TWG_IDP_URL", "TWG_API_URL", "TWG_BITBUCKET_URL", "TWG_REDIRECT_URI")
+
+
+def check_url(name: str, value: str) -> str:
+    """``value`` if it is an absolute http(s) URL with a host; else a ConfigError naming
+    ``name``, so a missing scheme fails up front instead of as a network error later."""
+    from twg.errors import ConfigError
+
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name}={value!r} is not a URL twg can use: it needs http:// or https:// "
+            "and a host name.",
+            f"For example: {name}=http://127.0.0.1:8080",
+        )
+    return value.strip()
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:

@@ -151,6 +151,8 @@ def test_doctor_passes_when_everything_works(twg):
     assert result.code == 0, result.out
     checks = {c["name"]: c["status"] for c in result.json()["checks"]}
     assert checks == {
+        "identity provider": "ok",
+        "oauth client": "ok",
         "credentials": "ok",
         "auth method": "ok",
         "storage": "ok",

@@ -121,7 +121,7 @@ def test_force_logs_in_again_and_revokes_the_old_refresh_token(logged_in, twg, f
 
 def test_device_login_handles_slow_down_and_pending_then_succeeds(twg, fake):
     fake.slow_down_first = True
-    result = twg("login", "--device", login_timeout=30)
+    result = twg("login", "--device", "--no-browser", login_timeout=30)
 
     assert result.code == 0, result.err
     assert "WDJB-MJHT" in result.err
@@ -142,7 +142,7 @@ def test_device_login_denied_says_so(twg, fake):
         return response
 
     fake._oauth = deny_all
-    result = twg("login", "--device", login_timeout=30)
+    result = twg("login", "--device", "--no-browser", login_timeout=30)
 
     assert result.code == 1
     assert "denied" in result.err

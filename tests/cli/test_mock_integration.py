@@ -145,8 +145,9 @@ def test_device_login_through_the_mock_device_page(twg_mock, idp):
     threads: list[threading.Thread] = []
 
     def on_line(line: str) -> None:
-        if line.startswith("Or open: ") and not threads:
-            url = line.removeprefix("Or open: ").strip()
+        prefix = "Or open this URL, which carries the code: "
+        if line.startswith(prefix) and not threads:
+            url = line.removeprefix(prefix).strip()
             cmd = [ROBOT, "browser", "--user", "alice@example.com", url]
             thread = threading.Thread(target=subprocess.run, args=(cmd,), kwargs={"timeout": 60})
             threads.append(thread)
@@ -154,7 +155,7 @@ def test_device_login_through_the_mock_device_page(twg_mock, idp):
 
     streams = IOStreams.for_test()
     streams.stderr = WatchingStderr(on_line)
-    result = twg_mock("login", "--device", streams=streams)
+    result = twg_mock("login", "--device", "--no-browser", streams=streams)
     for thread in threads:
         thread.join()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from urllib.parse import urlencode
 
+from twg.auth.browser_open import BrowserUnavailable, wait_for_callback
 from twg.auth.discovery import ServerMetadata
 from twg.auth.loopback import CallbackServer, state_matches
 from twg.auth.oauth_client import OAuthClient
@@ -16,11 +17,9 @@ from twg.auth.pkce import Pkce, new_state
 from twg.auth.tokens import TokenSet
 from twg.errors import LoginError, LoginTimeout
 
+__all__ = ["BrowserUnavailable", "authorization_url", "browser_login", "check_callback"]
+
 AUDIENCE = "api.atlassian.com"
-
-
-class BrowserUnavailable(Exception):
-    """No browser could be opened (the caller may offer the device flow)."""
 
 
 def authorization_url(
@@ -98,6 +97,7 @@ def browser_login(
     show_url: Callable[[str], None],
     timeout: float,
     redirect_uri: str | None = None,
+    tick: Callable[[float], None] | None = None,
 ) -> TokenSet:
     """Run the flow. ``open_browser`` None means --no-browser (only print the URL).
     ``redirect_uri`` is a fixed loopback callback (a registered app's one exact URL);
@@ -110,9 +110,7 @@ def browser_login(
             client.metadata, client.client_id, server.redirect_uri, scopes, state, pkce
         )
         show_url(url)
-        if open_browser is not None and not open_browser(url):
-            raise BrowserUnavailable
-        params = server.wait(timeout)
+        params = wait_for_callback(server, url, open_browser, timeout, tick)
     if params is None:
         minutes = timeout / 60
         length = f"{minutes:g} minutes" if minutes >= 1 else f"{timeout:g} seconds"

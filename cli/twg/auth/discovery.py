@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from twg.errors import LoginError, NetworkError, Unavailable
+from twg.auth.unreachable import unreachable
+from twg.errors import ConfigError, LoginError, Unavailable
 
 ATLASSIAN_ISSUER = "https://auth.atlassian.com"
 
@@ -91,37 +92,45 @@ def well_known_urls(issuer: str) -> list[str]:
 
 
 def discover(http: httpx.Client, issuer: str) -> ServerMetadata:
-    last_status: int | None = None
+    """The issuer's metadata. A server that is down or busy (5xx, 429) is Unavailable
+    (exit 69); one that answers without usable metadata, or names another issuer, means
+    TWG_IDP_URL is wrong (ConfigError, exit 78)."""
+    statuses: list[int] = []
     for url in well_known_urls(issuer):
         try:
             response = http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise NetworkError(
-                f"Could not reach the identity provider at {issuer} ({type(exc).__name__}).",
-                "Check TWG_IDP_URL and your network connection.",
-            ) from None
+            raise unreachable(url, exc, "TWG_IDP_URL") from None
+        statuses.append(response.status_code)
         if response.status_code == 200:
             try:
                 data = response.json()
             except ValueError:
                 continue
             if isinstance(data, dict):
-                metadata = ServerMetadata.from_json(data)
+                try:
+                    metadata = ServerMetadata.from_json(data)
+                except LoginError as exc:
+                    raise ConfigError(
+                        f"{url} is not usable OAuth metadata: {exc.message}",
+                        "Check TWG_IDP_URL: it must be the issuer URL of an OAuth 2.1 server.",
+                    ) from None
                 # RFC 8414 section 3.3: the issuer must match the one we asked about.
                 if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
-                    raise LoginError(
+                    raise ConfigError(
                         f"The server at {issuer} says its issuer is {metadata.issuer}; "
-                        "refusing mismatched metadata (RFC 8414 section 3.3)."
+                        "refusing mismatched metadata (RFC 8414 section 3.3).",
+                        f"Set TWG_IDP_URL={metadata.issuer} if that server is the one you mean.",
                     )
                 return metadata
-        last_status = response.status_code
-        if last_status >= 500 or last_status == 429:
-            # Down or overloaded, not misconfigured: a saved session is kept.
-            raise Unavailable(
-                f"The identity provider at {issuer} is unavailable (HTTP {last_status}).",
-                "Try again in a moment.",
-            )
-    raise LoginError(
-        f"{issuer} publishes no OAuth server metadata (last HTTP status {last_status}).",
+    if any(status >= 500 or status == 429 for status in statuses):
+        raise Unavailable(
+            f"The identity provider at {issuer} is not answering usefully "
+            f"(HTTP {statuses[-1]} for its metadata).",
+            "Try again later.",
+        )
+    raise ConfigError(
+        f"{issuer} publishes no OAuth server metadata (HTTP {', '.join(map(str, statuses))} "
+        f"for {' and '.join(well_known_urls(issuer))}).",
         "Check TWG_IDP_URL: it must be the issuer URL of an OAuth 2.1 server.",
     )

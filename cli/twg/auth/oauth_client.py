@@ -7,6 +7,7 @@ time. Bodies and errors never carry a token into an exception message.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from twg.auth.discovery import ServerMetadata
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.servertime import ServerClock
 from twg.auth.tokens import TokenSet
+from twg.auth.unreachable import unreachable
 from twg.errors import NetworkError, Unavailable
 
 log = logging.getLogger("twg.oauth")
@@ -65,27 +67,51 @@ class OAuthClient:
         metadata: ServerMetadata,
         client_id: str,
         clock: ServerClock,
+        client_secret: Callable[[], str | None] | None = None,
     ) -> None:
         self.http = http
         self.metadata = metadata
         self.client_id = client_id
         self.clock = clock
+        # The variable that chose the server (TWG_IDP_URL), named when it cannot be reached.
+        self.url_setting: str | None = None
+        # A confidential client's secret, looked up only when a request needs it.
+        self._secret_source = client_secret
+        self._secret: str | None = None
+        self._secret_loaded = False
 
-    def _post(self, url: str, form: dict[str, str]) -> httpx.Response:
+    @property
+    def client_secret(self) -> str | None:
+        if not self._secret_loaded:
+            self._secret = self._secret_source() if self._secret_source else None
+            self._secret_loaded = True
+        return self._secret
+
+    def _client_auth(self) -> dict[str, str]:
+        """client_id, plus client_secret for a confidential client (client_secret_post:
+        Atlassian's token endpoint takes both in the body)."""
+        secret = self.client_secret
+        return {"client_id": self.client_id, **({"client_secret": secret} if secret else {})}
+
+    def _post(self, url: str, form: dict[str, str], as_json: bool = False) -> httpx.Response:
         try:
-            response = self.http.post(url, data=form, headers={"Accept": "application/json"})
+            if as_json:
+                response = self.http.post(url, json=form, headers={"Accept": "application/json"})
+            else:
+                response = self.http.post(url, data=form, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise NetworkError(
-                f"Could not reach {httpx.URL(url).host} ({type(exc).__name__}).",
-                "Check your network connection and try again.",
-            ) from None
+            raise unreachable(url, exc, self.url_setting) from None
         self.clock.observe_date_header(response.headers.get("date"))
         log.debug("POST %s -> %s", url, response.status_code)
         return response
 
     def _token_request(self, form: dict[str, str], previous_refresh: str | None) -> TokenSet:
         url = self.metadata.token_endpoint
-        response = self._post(url, form)
+        # A confidential client speaks JSON, as Atlassian's token endpoint documents it
+        # (its examples send client_id and client_secret in a JSON body); the public
+        # client keeps the RFC 6749 form body every OAuth server accepts.
+        form = {**form, **self._client_auth()}
+        response = self._post(url, form, as_json="client_secret" in form)
         data = _json(response)
         access = data.get("access_token")
         refresh = data.get("refresh_token", "absent")
@@ -138,7 +164,7 @@ class OAuthClient:
             raise NetworkError("The identity provider publishes no revocation endpoint.")
         response = self._post(
             self.metadata.revocation_endpoint,
-            {"token": token, "token_type_hint": hint, "client_id": self.client_id},
+            {"token": token, "token_type_hint": hint, **self._client_auth()},
         )
         if response.status_code != 200:
             raise _error_from(response, _json(response))
@@ -149,7 +175,7 @@ class OAuthClient:
             raise OAuthErrorResponse(
                 "unsupported", "The identity provider does not support device login.", 0
             )
-        response = self._post(endpoint, {"client_id": self.client_id, "scope": scope, **extra})
+        response = self._post(endpoint, {**self._client_auth(), "scope": scope, **extra})
         data = _json(response)
         if response.status_code != 200 or "device_code" not in data:
             raise _error_from(response, data)

@@ -9,7 +9,16 @@ import httpx
 
 from twg.auth.httpauth import TwgAuth
 from twg.auth.identity import check_bitbucket
-from twg.errors import EXIT_AUTH, EXIT_ERROR, TwgError
+from twg.auth.unreachable import describe_failure
+from twg.errors import (
+    EXIT_AUTH,
+    EXIT_CONFIG,
+    EXIT_ERROR,
+    EXIT_UNAVAILABLE,
+    NetworkError,
+    TwgError,
+    Unavailable,
+)
 from twg.factory import Factory
 
 
@@ -84,6 +93,67 @@ def _me_detail(response: httpx.Response, api_url: str) -> tuple[bool, str]:
     return True, f"{api_url} reachable; /me says {who or '?'}"
 
 
+def _idp_check(f: Factory, report: Report) -> int | None:
+    """The identity provider itself: its metadata answers and names the issuer we use.
+    Returns the exit code its failure means (69 unreachable, 78 misconfigured), or None."""
+    from twg.auth.discovery import well_known_urls
+
+    idp = f.settings.idp_url
+    if idp is None:
+        report.add(
+            "identity provider",
+            None,
+            "Atlassian (https://auth.atlassian.com; fixed endpoints, nothing to discover)",
+        )
+        return None
+    try:
+        metadata = f.metadata
+    except TwgError as exc:
+        report.add("identity provider", False, exc.text())
+        unreachable = isinstance(exc, NetworkError | Unavailable)
+        return EXIT_UNAVAILABLE if unreachable else EXIT_CONFIG
+    report.add(
+        "identity provider",
+        True,
+        f"{well_known_urls(idp)[0]} answers; issuer {metadata.issuer} matches TWG_IDP_URL",
+    )
+    return None
+
+
+def _client_check(f: Factory, report: Report) -> None:
+    """Which OAuth client twg signs in as, and whether its secret is where setup put it
+    (never the secret itself)."""
+    from twg.auth import client_app
+
+    client_id = f.client_id
+    if f.settings.client_secret:
+        report.add(
+            "oauth client", True, f"{client_id} (confidential; secret from TWG_CLIENT_SECRET)"
+        )
+        return
+    saved = client_app.load(f.settings.config_dir)
+    if saved is None or saved.secret_store is None or saved.client_id != client_id:
+        report.add("oauth client", True, f"{client_id} (public: PKCE, no secret)")
+        return
+    try:
+        store = f.store(saved.secret_store)
+        present = store.get(client_app.SECRET_KEY) is not None
+    except TwgError as exc:
+        report.add("oauth client", False, f"{client_id}: its secret cannot be read: {exc.text()}")
+        return
+    if present:
+        report.add(
+            "oauth client", True, f"{client_id} (confidential; secret in {store.describe()})"
+        )
+    else:
+        report.add(
+            "oauth client",
+            False,
+            f"{client_id}: its secret is missing from {store.describe()}; "
+            "run `twg setup client` again",
+        )
+
+
 def _checks(f: Factory, report: Report) -> bool:
     """Fill the report; returns whether credentials were usable."""
     session = f.session
@@ -134,7 +204,7 @@ def _checks(f: Factory, report: Report) -> bool:
             report.add("site", False, exc.text())
             auth_ok = exc.exit_code != EXIT_AUTH
         except httpx.HTTPError as exc:
-            report.add("site", False, f"{f.settings.api_url} unreachable ({type(exc).__name__})")
+            report.add("site", False, f"{f.settings.api_url} unreachable: {describe_failure(exc)}")
     conf = creds.conf
     token = f.environ.get("TWG_BBC_TOKEN")
     if not token and conf is not None:
@@ -149,21 +219,33 @@ def _checks(f: Factory, report: Report) -> bool:
         report.add("bitbucket", False, "token set but account email unknown")
     else:
         ok, detail = check_bitbucket(f.plain_http, f.settings.bitbucket_url, email, token)
+        if not ok and f.environ.get("TWG_BBC_TOKEN"):
+            detail += ": the token comes from TWG_BBC_TOKEN; set it to a valid one or unset it"
         report.add("bitbucket", ok, detail)
     return auth_ok
 
 
 def run(opts: Options, f: Factory) -> int:
     report = Report()
+    idp_failure = _idp_check(f, report)
+    _client_check(f, report)
     auth_ok = _checks(f, report)
     _check_modes(f, report)
     if opts.json:
         data: dict[str, Any] = {"ok": report.ok, "checks": [c.to_json() for c in report.checks]}
         f.io.out_json(data)
     else:
-        marks = {"ok": "[ok]  ", "fail": "[FAIL]", "skip": "[skip]", "warn": "[warn]"}
+        out = f.io.stdout
+        marks = {
+            "ok": f.io.green("[OK]  ", out),
+            "fail": f.io.red("[FAIL]", out),
+            "skip": f.io.yellow("[skip]", out),
+            "warn": f.io.yellow("[warn]", out),
+        }
         for check in report.checks:
             f.io.out(f"{marks[check.status]} {check.name}: {check.detail}")
     if report.ok:
         return 0
+    if idp_failure is not None:
+        return idp_failure
     return EXIT_AUTH if not auth_ok else EXIT_ERROR
