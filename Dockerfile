@@ -39,7 +39,8 @@ RUN set -eu; \
 # Never run as root. The CLI keeps its config (0700) in the user's home; a named
 # volume mounted there inherits this ownership.
 RUN useradd --create-home --uid 10001 --user-group twg \
-    && install -d -m 0700 -o twg -g twg /home/twg/.config /home/twg/.config/twg /home/twg/state
+    && install -d -m 0700 -o twg -g twg /home/twg/.config /home/twg/.config/twg /home/twg/state \
+        /run/twg-mock
 USER twg
 WORKDIR /home/twg
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Provision a Docker engine, the Compose v2 plugin and the local base image
 # on a machine that has only the docker client and no registry access.
-# Every step is idempotent: it checks before it acts. See docker-here.md.
+# Every step is idempotent: it checks before it acts. Why each step is needed: see
+# docker-here.md beside this project's checkout (../shared/docs/docker-here.md from the
+# repository root, /work/shared/docs/docker-here.md on these machines).
 set -euo pipefail
 
 BASE_IMAGE_TAG="${TWG_BASE_IMAGE:-twg-base:bookworm}"

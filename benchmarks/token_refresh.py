@@ -41,7 +41,7 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).with_name("twg-mock-idp")
     proc = subprocess.Popen(
-        [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--quiet"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -17,12 +17,16 @@ from mock_idp import (
     registration,
     resources,
 )
+from mock_idp.access_log import AccessLogMiddleware
+from mock_idp.allowlist import AllowlistMiddleware
 from mock_idp.clock import MockClock
 from mock_idp.errors import install_error_handlers
 from mock_idp.faults import FaultMiddleware
+from mock_idp.guard import RequestGuard
 from mock_idp.idp import MockIdP
 from mock_idp.oauth.fast_token import TokenEndpointFastPath
 from mock_idp.oauth.server import MockAuthorizationServer
+from mock_idp.pages.headers import SecurityHeadersMiddleware
 from mock_idp.settings import Settings
 from mock_idp.store import MemoryStore, open_store
 
@@ -61,7 +65,8 @@ def create_app(
     app = FastAPI(
         title="twg mock Atlassian identity provider",
         version="0.1.0",
-        docs_url="/_mock/docs",
+        # /_mock/docs is mock_idp.pages.api_docs: FastAPI's loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/_mock/openapi.json",
         # FastAPI's built-in OpenTelemetry asks three providers on every request; the
@@ -82,9 +87,16 @@ def create_app(
         control,
     ):
         app.include_router(module.router)
+    # Inside the token fast path: its JSON answers skip this, every page gets it.
+    app.add_middleware(SecurityHeadersMiddleware)
     # The token endpoint (the hot path) skips routing; inside faults and the Date header.
     app.add_middleware(TokenEndpointFastPath, server=app.state.oauth)
-    # Outermost first: the Date header covers fault responses too.
+    # Org IP allowlists, in front of the token endpoint and every API route.
+    app.add_middleware(AllowlistMiddleware, idp=idp)
+    # Innermost first: faults apply only to requests the guard let through; the Date
+    # header covers fault and guard answers too; the access log sees every answer.
     app.add_middleware(FaultMiddleware, idp=idp)
+    app.add_middleware(RequestGuard, idp=idp)
     app.add_middleware(MockDateMiddleware, clock=idp.clock)
+    app.add_middleware(AccessLogMiddleware)
     return app

@@ -10,6 +10,22 @@ from mock_idp.clock import MockClock
 from mock_idp.models import AuditEvent
 from mock_idp.store import MemoryStore
 
+# Strings from requests (a User-Agent, a client name) are clipped: a 1 MB header must not
+# become a 1 MB audit entry, in memory and in SQLite.
+MAX_DETAIL_TEXT = 256
+
+
+def clip(value: object) -> object:
+    """``value`` with every string in it (one level of list or dict) at most
+    MAX_DETAIL_TEXT characters."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_DETAIL_TEXT else value[:MAX_DETAIL_TEXT] + "..."
+    if isinstance(value, list | tuple):
+        return [clip(item) if isinstance(item, str) else item for item in value]
+    if isinstance(value, dict):
+        return {str(clip(k)): clip(v) if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
 
 class AuditLog:
     def __init__(self, store: MemoryStore, clock: MockClock) -> None:
@@ -17,7 +33,8 @@ class AuditLog:
         self._clock = clock
 
     def record(self, event: str, **details: object) -> AuditEvent:
-        return self._store.add_audit(self._clock.now(), event, details)
+        clipped = {name: clip(value) for name, value in details.items()}
+        return self._store.add_audit(self._clock.now(), event, clipped)
 
     def events(self, since_id: int = 0, event_prefix: str | None = None) -> list[AuditEvent]:
         events = self._store.audit(since_id)

@@ -155,6 +155,8 @@ def require_admin_key(idp: MockIdP, request: Request, org_id: str | None = None)
     key = idp.store.get(AdminKey, digest(raw))
     if key is None:
         raise admin_error(401, "unauthorized", "The API key is not valid.")
+    if key.revoked_at is not None:
+        raise admin_error(401, "key_revoked", "The API key was revoked by an organization admin.")
     if org_id is not None and key.org_id != org_id:
         raise admin_error(
             403, "forbidden", "This API key belongs to another organization: it cannot manage it."

@@ -43,6 +43,8 @@ def _basic(request: Request) -> tuple[str, str] | None:
         decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
+    except ValueError:  # b64decode refuses a str with non-ASCII characters this way
+        return None
     name, sep, password = decoded.partition(":")
     return (name, password) if sep and name and password else None
 

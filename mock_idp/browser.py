@@ -2,7 +2,11 @@
 
 It opens an /authorize or /device URL of the mock, signs in, picks the site, accepts (or
 denies) and, for a browser login, follows the final redirect to the client's loopback
-``redirect_uri`` so that the waiting CLI receives its callback. Python's ``webbrowser``
+``redirect_uri`` so that the waiting CLI receives its callback. For a device login it
+enters the user code (from ``/device?user_code=...`` or ``--user-code``) first.
+
+Like a browser it keeps the mock's cookies (a sign-in is bound to the browser that
+started it) and sends ``Origin`` with every form it submits. Python's ``webbrowser``
 runs it through ``BROWSER="twg-mock-idp browser --user alice@example.com %s"`` and waits
 for it to exit, which it does once the callback has answered.
 """
@@ -85,6 +89,7 @@ class Robot:
     user: str = "alice@example.com"
     deny: bool = False
     site: str | None = None
+    user_code: str | None = None
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
     log: list[str] = field(default_factory=list)
 
@@ -98,7 +103,7 @@ class Robot:
         """Complete the flow that ``url`` starts; returns a one-line summary."""
         target, result = self._walk(url)
         if target is None:
-            return f"device login {result} as {self.user}"
+            return f"{', '.join(self.log)}; device login {result} as {self.user}"
         return self._deliver_callback(target)
 
     def final_redirect(self, url: str) -> str:
@@ -125,10 +130,15 @@ class Robot:
                 return None, parsed.result
             if response.status_code >= 400 or not parsed.forms:
                 why = parsed.error or f"HTTP {response.status_code} with nothing to submit"
-                raise RobotError(f"the mock refused at {urlsplit(str(response.url)).path}: {why}")
+                where = urlsplit(str(response.url)).path
+                raise RobotError(f"the mock refused at {where}: {_one_line(why)}")
             form = self._fill(parsed.forms)
             target = urljoin(str(response.url), form.action)
-            response = self.client.request(form.method.upper(), target, data=form.fields)
+            page_origin = "{}://{}".format(*urlsplit(str(response.url))[:2])
+            headers = {"Origin": page_origin} if form.method == "post" else {}
+            response = self.client.request(
+                form.method.upper(), target, data=form.fields, headers=headers
+            )
         raise RobotError("too many steps: the flow never finished")
 
     def _fill(self, forms: list[Form]) -> Form:
@@ -138,8 +148,15 @@ class Robot:
             self.log.append(f"signed in as {self.user}")
             return typed
         form = forms[0]
-        if "user_code" in form.text_inputs and not form.fields.get("user_code"):
-            raise RobotError("the device page wants a user code: pass verification_uri_complete")
+        if "user_code" in form.text_inputs:
+            if self.user_code:
+                form.fields["user_code"] = self.user_code
+            elif not form.fields.get("user_code"):
+                raise RobotError(
+                    "the device page wants a user code: pass --user-code CODE or the "
+                    "verification_uri_complete URL (/device?user_code=...)"
+                )
+            self.log.append(f"entered code {form.fields['user_code']}")
         for name, options in form.radios.items():
             form.fields[name] = self._choose(options)
         decisions = {value for name, value in form.buttons if name == "decision"}
@@ -166,7 +183,7 @@ class Robot:
             match = exact or [(v, lab) for v, lab in options if wanted in lab.lower()]
             known = ", ".join(lab.strip() for _, lab in options)
             if not match:
-                raise RobotError(f"no site matches {self.site!r} (offered: {known})")
+                raise RobotError(f"no site matches {self.site!r}: {self.user} can use only {known}")
             if len(match) > 1:
                 raise RobotError(f"{self.site!r} matches more than one site (offered: {known})")
             value, label = match[0]
@@ -181,6 +198,10 @@ class Robot:
         answer = self.client.get(target)
         outcome = query.get("error", ["code"])[0]
         return f"{', '.join(self.log)}; callback got {outcome}, answered HTTP {answer.status_code}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

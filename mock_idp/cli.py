@@ -1,17 +1,24 @@
-"""``twg-mock-idp``: run the mock (``serve``) or act as a person's browser (``browser``)."""
+"""``twg-mock-idp``: run the mock (``serve``), act as a person's browser (``browser``), or
+run token scenarios against it (``scenario``)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import socket
 import sqlite3
 import sys
+from pathlib import Path
+
+from mock_idp.scenarios import command as scenario_command
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="twg-mock-idp", description="Mock Atlassian identity provider for twg."
     )
+    parser.add_argument("--version", action="version", version=f"twg-mock-idp {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the mock IdP over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -22,32 +29,64 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--state", default="memory", help="'memory' (default) or 'sqlite:PATH' (survives restarts)"
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="'info' (default) logs one line per request on stderr (method, path, status, "
+        "duration; never a query string); 'warning' only problems",
+    )
+    serve.add_argument(
+        "--quiet", action="store_true", help="no request log (same as --log-level warning)"
+    )
+    serve.add_argument(
+        "--control-token-file",
+        metavar="PATH",
+        help="require the control token in PATH for /_mock/, creating PATH (0600) with a new "
+        "random token when absent (env TWG_MOCK_CONTROL_TOKEN_FILE)",
+    )
     browser = commands.add_parser("browser", help="sign in and consent like a person would")
     browser.add_argument("--user", default="alice@example.com", help="email of a seeded user")
     browser.add_argument("--deny", action="store_true", help="deny consent instead of accepting")
     browser.add_argument("--site", help="site to pick (id, name or URL); default: the first")
-    browser.add_argument("url", help="an /authorize URL, or a /device URL with user_code")
+    browser.add_argument("--user-code", help="the device login's code, for a bare /device URL")
+    browser.add_argument("url", help="an /authorize URL, or a /device URL (with user_code)")
+    scenario_command.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "scenario":
+        return scenario_command.main(args)
     return _browse(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from mock_idp import control_token
     from mock_idp.app import create_app
+    from mock_idp.control import check_settings
     from mock_idp.server import uvicorn_config
     from mock_idp.settings import Settings
     from mock_idp.store import open_store
 
+    log_level = "warning" if args.quiet else args.log_level
+    token_file = args.control_token_file or os.environ.get(control_token.ENV_VAR) or None
     try:
         settings = Settings.load(args.config)
+        check_settings(settings)
+        if token_file is not None:
+            if settings.control_token:
+                raise ValueError(
+                    "give the control token once: TWG_MOCK_CONTROL_TOKEN (or control_token "
+                    "in the config) or --control-token-file, not both"
+                )
+            settings.control_token = control_token.load_or_create(Path(token_file))
         store = open_store(args.state, settings.audit_limit)
     except (ValueError, OSError, sqlite3.Error) as exc:
         print(f"twg-mock-idp: {exc}", file=sys.stderr)
         return 2
+    _log_to_stderr(log_level)
     # Bind before saying where we serve: a busy port is a clear error, not a line that
     # promises a URL, and --port 0 prints the port actually chosen.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -64,10 +103,31 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, store)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"twg mock IdP serving on http://{shown}:{port} (state: {args.state})", flush=True)
-    server = uvicorn.Server(uvicorn_config(app, args.host, port, args.log_level))
+    if token_file is not None:
+        print(f"control API token: in {token_file}", flush=True)
+    server = uvicorn.Server(uvicorn_config(app, args.host, port, log_level))
     server.run(sockets=[sock])
     store.close()
     return 0 if server.started else 1
+
+
+def _log_to_stderr(level: str) -> None:
+    """The mock's own log (the request log among it) on stderr, one plain line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("twg-mock-idp: %(message)s"))
+    logger = logging.getLogger("mock_idp")
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("twg")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _port(text: str) -> int:
@@ -82,13 +142,21 @@ def _browse(args: argparse.Namespace) -> int:
     from mock_idp.browser import Robot, RobotError
 
     try:
-        with Robot(user=args.user, deny=args.deny, site=args.site) as robot:
+        with Robot(
+            user=args.user, deny=args.deny, site=args.site, user_code=args.user_code
+        ) as robot:
             summary = robot.run(args.url)
     except (RobotError, httpx.HTTPError) as exc:
-        print(f"twg-mock-idp browser: {exc}", file=sys.stderr)
+        print(f"twg-mock-idp browser: {_printable(str(exc))}", file=sys.stderr)
         return 1
-    print(f"twg-mock-idp browser: {summary}", file=sys.stderr)
+    print(f"twg-mock-idp browser: {_printable(summary)}", file=sys.stderr)
     return 0
+
+
+def _printable(text: str) -> str:
+    """Names and site names come from the (seedable) world: never print their control
+    characters raw onto the terminal the robot shares with twg."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 if __name__ == "__main__":

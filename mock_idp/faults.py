@@ -28,6 +28,7 @@ CONTROL_PREFIX = "/_mock/"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_DELAY = 120.0
 MAX_COUNT = 100_000
+MAX_PENDING = 1_000  # faults queued at once: the queue is scanned on every request
 
 
 class FaultSpecError(ValueError):
@@ -79,6 +80,10 @@ class FaultQueue:
         self._next_id = 1
 
     def add(self, spec: dict[str, Any]) -> Fault:
+        if len(self.pending) >= MAX_PENDING:
+            raise FaultSpecError(
+                f"{MAX_PENDING} faults are already queued: DELETE /_mock/faults first."
+            )
         fault = Fault(id=self._next_id, **spec)
         self._next_id += 1
         self.pending.append(fault)

@@ -42,9 +42,24 @@ class Org:
     # Org admin's TWG CLI permission setting: allow all, or only the listed categories.
     cli_allow_all: bool = True
     cli_categories: list[str] = field(default_factory=lambda: list(CATEGORIES))
+    # Permission by permission (OAuth scope names) when not allow-all; None: every
+    # permission of ``cli_categories`` (settings saved before permissions were modelled).
+    cli_permissions: list[str] | None = None
+    # CIDRs the org's users may call the API and token endpoint from; empty: anywhere.
+    ip_allowlist: list[str] = field(default_factory=list)
+
+    def allowed_scopes(self) -> set[str]:
+        """The OAuth scopes (permissions) the org lets the TWG CLI use."""
+        if self.cli_allow_all:
+            return {s for c in CATEGORIES for s in CATEGORY_SCOPES[c]}
+        if self.cli_permissions is not None:
+            return set(self.cli_permissions)
+        return {s for c in self.cli_categories for s in CATEGORY_SCOPES.get(c, ())}
 
     def allowed_categories(self) -> set[str]:
-        return set(CATEGORIES) if self.cli_allow_all else set(self.cli_categories)
+        """Categories with at least one permission allowed."""
+        scopes = self.allowed_scopes()
+        return {c for c in CATEGORIES if scopes & set(CATEGORY_SCOPES[c])}
 
 
 @dataclass(slots=True)
@@ -64,6 +79,8 @@ class User:
     site_access: dict[str, list[str]] = field(default_factory=dict)
     # orgs where this account is an organization admin.
     admin_of: list[str] = field(default_factory=list)
+    # Suspended by an org admin: sessions ended, sign-in and refresh refused until restored.
+    suspended: bool = False
 
 
 @dataclass(slots=True)
@@ -74,6 +91,10 @@ class Client:
     scopes: list[str]
     grant_types: list[str]
     client_secret_hash: str | None = None  # None: a public client (PKCE, no secret)
+    # Registered through open RFC 7591 registration (anyone may): the consent page says
+    # so, and such clients expire (registration.py). Seeded clients are first-party.
+    dynamically_registered: bool = False
+    registered_at: float | None = None  # mock clock
 
     @property
     def is_public(self) -> bool:
@@ -87,6 +108,7 @@ class AdminKey:
     email: str
     label: str
     created_at: float
+    revoked_at: float | None = None  # revoked keys are refused with their own message
 
 
 @dataclass(slots=True)
@@ -145,7 +167,8 @@ class TokenFamily:
     absolute_expires_at: float
     current_refresh_hash: str | None = None
     revoked_at: float | None = None
-    # logout | reuse_detected | code_replay | org_admin | admin_policy | absolute_expiry
+    # logout | reuse_detected | code_replay | org_admin | admin_policy | suspended
+    # | absolute_expiry
     revoked_reason: str | None = None
 
 
@@ -171,6 +194,9 @@ class RefreshToken:
     rotated_at: float | None = None  # set when this token was exchanged for a successor
     successor_hash: str | None = None
     revoked_at: float | None = None
+    # Keys the successor derived from this token (Sessions.successor_for): a replay in
+    # the reuse leeway gets the same successor, never a second lineage.
+    successor_salt: str | None = None
 
 
 @dataclass(slots=True)

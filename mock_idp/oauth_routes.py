@@ -29,6 +29,11 @@ router = APIRouter()
 
 # RFC 8628 section 6.1: user codes from a consonant alphabet (no vowels: no words).
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+# Anyone with the public client id can ask for device codes: at most this many live at
+# once (a full table answers 429, never dropping a code someone is typing in).
+MAX_LIVE_DEVICE_CODES = 2_000
+# Expired codes are kept this long, so a late poll still hears expired_token.
+EXPIRED_DEVICE_CODE_KEPT = 3600.0
 
 
 async def read_params(request: Request) -> dict[str, str]:
@@ -162,6 +167,13 @@ async def device_authorization_endpoint(request: Request) -> Response:
     if not client.check_grant_type(DEVICE_GRANT):
         return error_response("unauthorized_client", "The client may not use the device grant.")
     idp = server.idp
+    if _purge_device_codes(idp) >= MAX_LIVE_DEVICE_CODES:
+        return error_response(
+            "temporarily_unavailable",
+            "Too many device logins are in progress; try again in a few minutes.",
+            429,
+            headers={"Retry-After": "60"},
+        )
     scope = client.get_allowed_scope(params.get("scope"))
     device_code, user_code = new_secret(32), _new_user_code(idp)
     now, settings = idp.clock.now(), idp.settings
@@ -194,6 +206,18 @@ async def device_authorization_endpoint(request: Request) -> Response:
         },
         headers=NO_STORE,
     )
+
+
+def _purge_device_codes(idp: MockIdP) -> int:
+    """Forget device codes long expired; returns how many are still live."""
+    now = idp.clock.now()
+    live = 0
+    for record in idp.store.all(DeviceCode):
+        if record.expires_at + EXPIRED_DEVICE_CODE_KEPT <= now:
+            idp.store.delete(DeviceCode, record.device_code_hash)
+        elif record.expires_at > now:
+            live += 1
+    return live
 
 
 def _new_user_code(idp: MockIdP) -> str:

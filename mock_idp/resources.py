@@ -21,7 +21,7 @@ from mock_idp import work_items
 from mock_idp.bearer import ApiError, ApiErrorRoute, Caller, require_access
 from mock_idp.idp import MockIdP
 from mock_idp.models import DELETE, READ, WRITE, Org, Site, User, category_of
-from mock_idp.permissions import allowed_categories
+from mock_idp.permissions import org_allows
 from mock_idp.work_items import FieldsError
 
 READ_WORK = "read:jira-work"
@@ -154,24 +154,26 @@ def _authorize(request: Request, cloud_id: str, scope: str) -> tuple[MockIdP, Ca
             else f"Your account has no access to site {cloud_id}."
         )
         raise _forbidden("wrong_site", message, scope, category)
+    org = idp.store.get(Org, site.org_id)
+    verb = VERBS.get(category or "", "use")
+    # The org's TWG CLI setting is applied when tokens are issued (permissions.py): a
+    # token keeps the scopes it was issued with until a refresh or a new login.
     if scope not in caller.scopes:
+        if not org_allows(org, scope):
+            raise _forbidden(
+                "org_cli_permission",
+                f"Your organization's admin does not allow the TWG CLI to {verb} work items "
+                f"(the permission {scope} is turned off for the TWG CLI).",
+                scope,
+                category,
+            )
         raise _forbidden(
             "scope_missing",
             f"The access token does not carry the scope {scope}: sign in again and grant it.",
             scope,
             category,
         )
-    org = idp.store.get(Org, site.org_id)
-    verb = VERBS.get(category or "", "use")
-    if category is not None and org is not None and category not in org.allowed_categories():
-        raise _forbidden(
-            "org_cli_permission",
-            f"Your organization's admin does not allow the TWG CLI to {verb} work items "
-            f"({category} permission is turned off for the TWG CLI).",
-            scope,
-            category,
-        )
-    if category is not None and category not in allowed_categories(caller.user, site, org):
+    if category is not None and category not in caller.user.site_access.get(site.id, ()):
         raise _forbidden(
             "account_permission",
             f"Your account does not have {category} permission on site {site.name}, "

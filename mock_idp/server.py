@@ -29,6 +29,8 @@ def uvicorn_config(
         server_header=False,
         lifespan="off",
         timeout_graceful_shutdown=timeout_graceful_shutdown,
+        # X-Forwarded-For would let any client pick the address IP allowlists check.
+        proxy_headers=False,
     )
 
 

@@ -8,10 +8,17 @@ here, from the mock's clock (authlib would read the wall clock).
 Refresh tokens rotate on every use (OAuth 2.1 section 4.3.1). Presenting a rotated token
 again is treated as theft and revokes the whole family (RFC 9700 section 4.14.2), except
 within ``refresh_reuse_grace`` seconds of its rotation, which models Atlassian's leeway.
+The leeway is not a second session: the successor is derived from the presented token
+(``successor_for``), so a replay gets the SAME successor the first exchange issued, and
+only while that successor is still unused. Exactly one lineage stays alive; presenting
+a token from any other point of it revokes the family.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from mock_idp.audit import AuditLog
@@ -22,10 +29,11 @@ from mock_idp.settings import DAY, Settings
 from mock_idp.store import MemoryStore
 
 # Why a family was revoked, as said to the client in error_description.
-REVOKED_BY_ADMIN = ("org_admin", "admin_policy")
+REVOKED_BY_ADMIN = ("org_admin", "admin_policy", "suspended")
 REVOCATION_MESSAGES = {
     "org_admin": "Session revoked by an organization admin.",
     "admin_policy": "Session revoked by an organization admin after a permission change.",
+    "suspended": "Account suspended by an organization admin; sessions ended.",
     "reuse_detected": "Refresh token reuse detected; the session was revoked.",
     "code_replay": "Authorization code was used twice; the session was revoked.",
     "logout": "Refresh token was revoked.",
@@ -176,7 +184,25 @@ class Sessions:
             self._reject(token_hash, "revoked", family=family.id)
             raise InvalidGrant(UNKNOWN_REFRESH)
         if token.rotated_at is not None:
-            if now - token.rotated_at <= self.settings.refresh_reuse_grace:
+            # Inside the leeway with its successor still unused: a retry after a lost
+            # answer, which gets that same successor again. Inside the leeway with the
+            # successor already used: a late copy of a request the client gave up on
+            # (a slow server), refused without killing the live lineage. After the
+            # leeway: reuse, the family is revoked.
+            unused_successor = (
+                token.successor_hash is not None
+                and token.successor_hash == family.current_refresh_hash
+            )
+            within = now - token.rotated_at <= self.settings.refresh_reuse_grace
+            if within and not unused_successor:
+                self._reject(
+                    token_hash,
+                    "superseded_within_grace",
+                    family=family.id,
+                    seconds_since_rotation=round(now - token.rotated_at, 3),
+                )
+                raise InvalidGrant(UNKNOWN_REFRESH)
+            if within:
                 self.audit.record(
                     "refresh.reuse_within_grace",
                     family=family.id,
@@ -201,6 +227,17 @@ class Sessions:
             days = round(self.settings.refresh_idle_ttl / DAY)
             raise InvalidGrant(f"Refresh token expired after {days} days of inactivity.")
         return token, family
+
+    def successor_for(self, raw: str, token: RefreshToken) -> str:
+        """The refresh token that replaces ``raw``: an HMAC of it under a salt kept on
+        its record. The same ``raw`` always yields the same successor (a retry inside
+        the leeway gets what the lost answer held), the store holds no raw secret, and
+        the salt without ``raw`` (or ``raw`` without the salt) gives nothing away."""
+        if token.successor_salt is None:
+            # Stored with the rotation itself: save_tokens puts ``previous`` (this record).
+            token.successor_salt = new_secret(16)
+        mac = hmac.new(token.successor_salt.encode(), raw.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
     def peek_refresh(self, raw: str) -> tuple[RefreshToken, TokenFamily] | None:
         """The refresh token and family if ``raw`` is usable now, without side effects

@@ -26,16 +26,24 @@ class Settings:
     refresh_idle_ttl: int = 30 * DAY
     refresh_absolute_ttl: int = 365 * DAY
     # How long a just-rotated refresh token may still be presented without counting as
-    # reuse (Atlassian allows about 10 minutes: 600). 0: any reuse revokes the family.
-    refresh_reuse_grace: int = 0
+    # reuse, like Atlassian's 10-minute leeway (a client whose answer was lost retries
+    # and gets the same successor). 0, the strict RFC 9700 variant: any reuse revokes
+    # the family. docs/mock-defaults.md lists every default and its Atlassian value.
+    refresh_reuse_grace: int = 600
     auth_code_ttl: int = 120
     device_code_ttl: int = 600
     device_poll_interval: int = 5
-    # HTTP status for invalid_grant. RFC 6749 says 400; Atlassian answers 403.
-    invalid_grant_status: int = 400
+    # HTTP status for invalid_grant: 403 as Atlassian answers; 400 is RFC 6749's.
+    invalid_grant_status: int = 403
     # When set, /_mock/ requires "Authorization: Bearer <control_token>".
     control_token: str | None = None
     audit_limit: int = 100_000
+    # Host names (besides loopback, which is always served) that requests may name in
+    # their Host header, e.g. the Compose service name "mock-idp". Env: comma-separated.
+    allowed_hosts: list[str] = field(default_factory=list)
+    # The client address the mock sees (for IP allowlists); None: the socket's peer.
+    # Tests set it; forwarded headers are never trusted.
+    client_address_override: str | None = None
     # Replace the built-in seed with this one (same shape as POST /_mock/seed).
     seed: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -56,6 +64,11 @@ class Settings:
         unknown = set(values) - set(names)
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        hosts = values.get("allowed_hosts", [])
+        if isinstance(hosts, str):
+            values["allowed_hosts"] = hosts = _coerce(hosts, "list[str]")
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+            raise ValueError("allowed_hosts must be a list of host names")
         return cls(**values)
 
     def public(self) -> dict[str, Any]:
@@ -82,6 +95,8 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 def _coerce(raw: str, type_name: object) -> Any:
     text = str(type_name)
+    if text.startswith("list"):
+        return [item.strip() for item in raw.split(",") if item.strip()]
     if "int" in text:
         return None if raw == "" and "None" in text else int(raw)
     return None if raw == "" and "None" in text else raw

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 import threading
 from collections import deque
@@ -111,13 +112,36 @@ class MemoryStore:
         return None
 
 
+# The audit table is trimmed to audit_limit rows every this many new entries.
+AUDIT_TRIM_EVERY = 1_000
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` 0600 (its directory 0700 when this creates it), or make an existing
+    one 0600: the database holds the OpenID Connect signing key and token hashes."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    # SQLite creates the -wal and -shm files with the database file's mode; fix any left
+    # from an older, looser run.
+    for suffix in ("-wal", "-shm", "-journal"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.chmod(0o600)
+
+
 class SQLiteStore(MemoryStore):
     """MemoryStore that writes every change through to SQLite and reloads it on start-up."""
 
     def __init__(self, path: str | Path, audit_limit: int = 100_000) -> None:
         super().__init__(audit_limit=audit_limit)
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(self.path)
         # One connection shared by the event loop and the threadpool, serialized by a lock.
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db_lock = threading.Lock()
@@ -150,6 +174,10 @@ class SQLiteStore(MemoryStore):
                     self._records[cls][key] = cls(**json.loads(value))
             for name, value in self._db.execute("SELECT name, value FROM meta").fetchall():
                 self._meta[name] = json.loads(value)
+            if self._audit.maxlen is not None:
+                newest = self._db.execute("SELECT MAX(id) FROM audit").fetchone()[0]
+                if newest is not None:
+                    self._trim_audit(newest)
             audit_rows = self._db.execute(
                 "SELECT id, at, event, details FROM audit ORDER BY id DESC LIMIT ?",
                 (self._audit.maxlen,),
@@ -189,7 +217,14 @@ class SQLiteStore(MemoryStore):
                 "INSERT INTO audit (id, at, event, details) VALUES (?, ?, ?, ?)",
                 (record.id, at, event, json.dumps(details)),
             )
+            if record.id % AUDIT_TRIM_EVERY == 0:
+                self._trim_audit(record.id)
         return record
+
+    def _trim_audit(self, last_id: int) -> None:
+        """Keep the newest audit_limit rows, as the in-memory log does."""
+        limit = self._audit.maxlen or 0
+        self._db.execute("DELETE FROM audit WHERE id <= ?", (last_id - limit,))
 
     def clear(self) -> None:
         super().clear()

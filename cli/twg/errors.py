@@ -88,12 +88,33 @@ class KeyringTimeout(StorageError):
     exit_code = EXIT_TEMPFAIL
 
 
+class KeyringLocked(StorageError):
+    """The keyring is there but locked (no one is logged in to the desktop to unlock it)."""
+
+    code = "KEYRING_LOCKED"
+    exit_code = EXIT_TEMPFAIL
+
+
 class ApiError(TwgError):
     code = "API_ERROR"
 
 
 class PermissionDenied(TwgError):
     code = "FORBIDDEN"
+
+
+class IpNotAllowed(PermissionDenied):
+    """The org's IP allowlist refused this machine's address."""
+
+    code = "IP_NOT_ALLOWED"
+
+    def __init__(self, detail: str = "") -> None:
+        said = f' (server: "{detail[:200]}")' if detail else ""
+        super().__init__(
+            f"Blocked by your organization's IP allowlist: this network's address is not "
+            f"allowed{said}.",
+            "Connect from an allowed network, or ask your organization admin to add it.",
+        )
 
 
 class LoginError(TwgError):

@@ -6,6 +6,7 @@ Command modules (and httpx, keyring) are imported inside the command functions, 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
@@ -14,23 +15,49 @@ import typer
 
 # typer 0.29 vendors click: its exceptions are not the top-level click package's.
 from typer._click import exceptions as click_exc
+from typer.core import TyperCommand
 
-from twg.errors import EXIT_ERROR, EXIT_USAGE, TwgError
+from twg.commands.admin_app import admin_app
+from twg.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, TwgError
 from twg.factory import Factory
 from twg.iostreams import IOStreams
 
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="twg",
-    help="Teamwork Graph CLI: sign in to Atlassian and call its APIs.",
+    # Our own `twg completion SHELL` instead: typer's adds two options to every --help.
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=CONTEXT,
 )
-auth_app = typer.Typer(help="Inspect and refresh your session.", no_args_is_help=True)
-setup_app = typer.Typer(help="Set up extra credentials.", no_args_is_help=True)
+auth_app = typer.Typer(
+    help="Inspect and refresh your session.", no_args_is_help=True, context_settings=CONTEXT
+)
+# `twg setup` runs the full setup; `twg setup bitbucket|client` one part of it.
+setup_app = typer.Typer(
+    help="Log in, add the Bitbucket token and enable upkeep (or one part: bitbucket, client).",
+    invoke_without_command=True,
+    context_settings=CONTEXT,
+)
+upkeep_app = typer.Typer(
+    help="The per-user helper that keeps your session fresh for sandboxed agents.",
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+)
 app.add_typer(auth_app, name="auth")
 app.add_typer(setup_app, name="setup")
+app.add_typer(admin_app, name="admin")
+app.add_typer(upkeep_app, name="upkeep")
+
+
+class _PlainUsage(TyperCommand):
+    """Usage lines show arguments as PATH, not typer's ``{PATH}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
+
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
@@ -42,19 +69,46 @@ def _factory(ctx: typer.Context) -> Factory:
     return Factory(IOStreams.system())
 
 
+def _version(ctx: typer.Context, value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("twg")
+        except PackageNotFoundError:
+            number = "unknown"
+        _factory(ctx).io.out(f"twg {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Teamwork Graph CLI: sign in to Atlassian and call its APIs.
+
+    Run without a command, it shows this help and exits 2."""
+
+
 def _execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
     """Run a command; turn a TwgError into its message (or JSON) and exit code."""
     f = _factory(ctx)
-    from twg.auth.redact import configure_debug_logging
-
-    configure_debug_logging(f.settings.debug)
     try:
+        # Settings are checked up front (a malformed URL variable is a ConfigError).
+        from twg.auth.redact import configure_debug_logging
+
+        configure_debug_logging(f.settings.debug)
         code = module.run(opts, f)
     except TwgError as exc:
         if as_json:
             f.io.out_json(exc.to_json())
         else:
-            f.io.err(f"error: {exc.text()}")
+            f.io.err(f"{f.io.red('error:', f.io.stderr)} {exc.text()}")
         code = exc.exit_code
     raise typer.Exit(code)
 
@@ -70,7 +124,7 @@ def login(
         bool, typer.Option("--device", help="Sign in with a code on another device.")
     ] = False,
     site: Annotated[
-        str | None, typer.Option("--site", help="Site to use: id, name or URL.")
+        str | None, typer.Option("--site", metavar="SITE", help="Site to use: id, name or URL.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -83,22 +137,32 @@ def login(
 
 
 @app.command()
-def logout(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Revoke your tokens at the server and remove them from this machine."""
+def logout(
+    ctx: typer.Context,
+    every: Annotated[
+        bool, typer.Option("--all", help="Log out of every issuer, not only the current one.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke your tokens at the server and delete them here."""
     from twg.commands import logout as cmd
 
-    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+    _execute(ctx, cmd, cmd.Options(json=as_json, all=every), as_json)
 
 
-@app.command()
+@app.command(cls=_PlainUsage)
 def api(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="API path, e.g. /me")],
-    method: Annotated[str, typer.Option("-X", "--method", help="HTTP method.")] = "GET",
+    path: Annotated[str, typer.Argument(metavar="PATH", help="API path, e.g. /me")],
+    method: Annotated[
+        str, typer.Option("-X", "--method", metavar="METHOD", help="HTTP method.")
+    ] = "GET",
     bitbucket: Annotated[
         bool, typer.Option("--bitbucket", help="Call the Bitbucket API with your API token.")
     ] = False,
-    data: Annotated[str | None, typer.Option("--data", help="JSON request body.")] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", metavar="JSON", help="JSON request body.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Make an authenticated API call and print the JSON response."""
@@ -148,6 +212,106 @@ def setup_bitbucket(
     _execute(ctx, cmd, cmd.Options(force=force, json=as_json), as_json)
 
 
+@setup_app.callback()
+def setup(
+    ctx: typer.Context,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Site to use: id, name or URL.")
+    ] = None,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
+    ] = False,
+    device: Annotated[
+        bool, typer.Option("--device", help="Sign in with a code on another device.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Log in if needed, ask for the Bitbucket token if needed, enable upkeep, summarize."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from twg.commands import setup as cmd
+
+    opts = cmd.Options(site=site, no_browser=no_browser, device=device, json=as_json)
+    _execute(ctx, cmd, opts, as_json)
+
+
+@upkeep_app.command("enable")
+def upkeep_enable(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Install the schedule (systemd user timer, LaunchAgent or Scheduled Task)."""
+    from twg.commands import upkeep_enable as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@upkeep_app.command("disable")
+def upkeep_disable(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Stop and remove the schedule; the session is left as it is."""
+    from twg.commands import upkeep_disable as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@upkeep_app.command("status")
+def upkeep_status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Show whether upkeep runs, what it last did, and when it stops for inactivity."""
+    from twg.commands import upkeep_status as cmd
+
+    _execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+
+
+@upkeep_app.command("run")
+def upkeep_run(
+    ctx: typer.Context,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            "--every", help="Run a pass every SECONDS, in the foreground.", metavar="SECONDS"
+        ),
+    ] = None,
+) -> None:
+    """One upkeep pass (refresh only when due), or a foreground loop with --every."""
+    from twg.commands import upkeep_run as cmd
+
+    _execute(ctx, cmd, cmd.Options(every=every), False)
+
+
+@setup_app.command("client")
+def setup_client(
+    ctx: typer.Context,
+    client_id: Annotated[
+        str | None,
+        typer.Option("--client-id", metavar="ID", help="Your OAuth app's client id."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign in as your own OAuth app: its secret is asked for with a hidden prompt."""
+    from twg.commands import setup_client as cmd
+
+    _execute(ctx, cmd, cmd.Options(client_id=client_id, json=as_json), as_json)
+
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+@app.command(cls=_PlainUsage)
+def completion(
+    ctx: typer.Context,
+    shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
+) -> None:
+    """Print a shell completion script for bash, zsh or fish.
+
+    Load it in your shell's start-up file: eval "$(twg completion bash)"."""
+    if shell not in SHELLS:
+        raise click_exc.BadParameter(f"use one of {', '.join(SHELLS)}", param_hint="SHELL")
+    from typer._completion_classes import completion_init
+    from typer._completion_shared import get_completion_script
+
+    completion_init()
+    # The script calls twg back with _TWG_COMPLETE set; typer answers that before parsing.
+    script = get_completion_script(prog_name="twg", complete_var="_TWG_COMPLETE", shell=shell)
+    _factory(ctx).io.out(script)
+
+
 def main(
     argv: Sequence[str] | None = None,
     io: IOStreams | None = None,
@@ -155,10 +319,14 @@ def main(
     **factory_kwargs: Any,
 ) -> int:
     """Run twg with injected streams and environment; returns the exit code."""
-    io = io or IOStreams.system()
+    io = io or IOStreams.system(environ)
     factory = Factory(io, environ, **factory_kwargs)
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
+    if "_TWG_COMPLETE" in os.environ:  # a completion script asking for candidates
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         result = command.main(args=args, prog_name="twg", obj=factory, standalone_mode=False)
     except typer.Exit as exc:
@@ -174,7 +342,7 @@ def main(
         return EXIT_ERROR
     except KeyboardInterrupt:
         io.err("Interrupted.")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: say so briefly, never dump request data
         io.err(f"internal error: {type(exc).__name__}. Run with TWG_DEBUG=1 for details.")
         if factory.environ.get("TWG_DEBUG"):

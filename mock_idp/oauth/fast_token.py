@@ -20,13 +20,13 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_idp.bodies import UnusableBody, loads
 from mock_idp.oauth.adapters import FormRequest
 from mock_idp.oauth.server import MockAuthorizationServer
 
 log = logging.getLogger("mock_idp")
 
 TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a secret)
-MAX_BODY = 64 * 1024  # a token request is a few hundred bytes
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 JSON_TYPE = (b"content-type", b"application/json")
 
@@ -43,7 +43,9 @@ def parse_params(body: bytes, content_type: str) -> dict[str, str]:
     repeat."""
     if content_type.lower().startswith("application/json"):  # RFC 9110 8.3.1
         try:
-            data = json.loads(body or b"{}")
+            data = loads(body or b"{}")
+        except UnusableBody as exc:
+            raise BadBody(str(exc)) from exc
         except ValueError as exc:
             raise BadBody("The JSON body is not valid JSON.") from exc
         if not isinstance(data, dict):
@@ -74,11 +76,9 @@ class TokenEndpointFastPath:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
+            # Its size was checked by guard.RequestGuard, in front of this handler.
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                await _send(send, *_error(413, "invalid_request", "The body is too large."))
-                return
         try:
             answer = self.answer(scope, body)
         except Exception:  # a bug: answer like errors.py does, never with a traceback

@@ -7,6 +7,7 @@ through ``idp.sessions`` so that expiry and reuse follow the mock's clock.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.rfc6749 import grants
@@ -17,13 +18,25 @@ from authlib.oauth2.rfc8628.errors import ExpiredTokenError
 
 from mock_idp.models import AuthCode, DeviceCode, TokenFamily, User
 from mock_idp.oauth.adapters import ClientModel, CodeModel, Consent, DeviceModel, RefreshModel
+from mock_idp.permissions import reissued_scope
 from mock_idp.secrets_util import digest, fingerprint_of_digest
-from mock_idp.sessions import InvalidGrant
+from mock_idp.sessions import REVOCATION_MESSAGES, InvalidGrant
 
 if TYPE_CHECKING:
     from mock_idp.oauth.server import MockAuthorizationServer
 
 PUBLIC_AND_CONFIDENTIAL = ["none", "client_secret_basic", "client_secret_post"]
+# RFC 7636 sections 4.1 and 4.2, matched whole (fullmatch: no trailing newline).
+CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+CODE_CHALLENGE = CODE_VERIFIER
+
+
+def _active(server: MockAuthorizationServer, account_id: str) -> User | None:
+    """The account, unless an org admin suspended it (then invalid_grant, saying so)."""
+    user = server.idp.store.get(User, account_id)
+    if user is not None and user.suspended:
+        raise invalid_grant(server, REVOCATION_MESSAGES["suspended"])
+    return user
 
 
 def invalid_grant(server: MockAuthorizationServer, description: str) -> InvalidGrantError:
@@ -42,12 +55,22 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(required=True)
 
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        # RFC 7636 section 4.1: 43 to 128 unreserved characters, nothing more. authlib's
+        # pattern ends in "$", which also matches before a trailing newline.
+        verifier = grant.request.form.get("code_verifier")
+        if verifier and not CODE_VERIFIER.fullmatch(verifier):
+            raise InvalidRequestError("Invalid 'code_verifier'")
+        super().validate_code_verifier(grant, result)
+
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: send code_challenge (S256).")
         if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256.")
+        if not CODE_CHALLENGE.fullmatch(str(data.get("code_challenge"))):
+            raise InvalidRequestError("Invalid 'code_challenge'")
         super().validate_code_challenge(grant, redirect_uri)
 
 
@@ -115,7 +138,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         )
 
     def authenticate_user(self, authorization_code: CodeModel) -> User | None:
-        return self.server.idp.store.get(User, authorization_code.record.account_id)
+        return _active(self.server, authorization_code.record.account_id)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
@@ -133,7 +156,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return RefreshModel(token, family)
 
     def authenticate_user(self, refresh_token: RefreshModel) -> User | None:
-        return self.server.idp.store.get(User, refresh_token.family.account_id)
+        return _active(self.server, refresh_token.family.account_id)
 
     def revoke_old_credential(self, refresh_token: RefreshModel) -> None:
         # save_token already marked it rotated, pointing at its successor.
@@ -144,11 +167,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         # means "as originally granted" (section 6), and repeats are one scope, never a
         # string echoed back or an access token with no scope at all.
         requested = " ".join(dict.fromkeys((self.request.payload.scope or "").split()))
+        family = refresh_token.family
+        # Re-issued under the org's current TWG CLI setting (see permissions.py).
+        scope = reissued_scope(
+            self.server.idp.store,
+            family.account_id,
+            family.site_id,
+            requested or refresh_token.get_scope(),
+        )
         token: dict[str, Any] = self.generate_token(
             user=user,
-            scope=requested or refresh_token.get_scope(),
+            scope=scope,
             include_refresh_token=self.INCLUDE_NEW_REFRESH_TOKEN,
         )
+        if "refresh_token" in token:
+            # Derived, not random: a replay inside the reuse leeway gets this same one.
+            raw = str(self.request.form.get("refresh_token") or "")
+            token["refresh_token"] = self.server.idp.sessions.successor_for(
+                raw, refresh_token.token
+            )
         return token
 
 
@@ -183,7 +220,7 @@ class DeviceCodeGrant(_DeviceCodeGrant):  # type: ignore[misc]
             return None
         if record.status == "denied":
             return None, False
-        user = self.server.idp.store.get(User, record.account_id or "")
+        user = _active(self.server, record.account_id or "")
         if user is None:
             return None, False
         return Consent(user=user, site_id=record.site_id, scope=record.granted_scope or ""), True

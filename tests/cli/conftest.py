@@ -3,7 +3,6 @@ fixtures (mock_idp/pytest_plugin.py), plus helpers for what these tests look at.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,6 @@ from mock_idp.pytest_plugin import CliResult, MockIdPClient, TwgCli
 
 DAY = 86400
 HOUR = 3600
-
-
-def stored(config_dir: Path) -> dict[str, Any]:
-    """The secrets file of the file credential store."""
-    return json.loads((config_dir / "credentials").read_text())  # type: ignore[no-any-return]
-
-
-def auth_conf(config_dir: Path) -> dict[str, Any]:
-    return json.loads((config_dir / "auth.conf").read_text())  # type: ignore[no-any-return]
 
 
 def count(mock: MockIdPClient, event: str) -> int:
@@ -79,7 +69,9 @@ class DeviceWait:
         self.hold_clock: set[int] = set()
         real = device.poll_device_token
 
-        def poller(client: Any, grant: Any, timeout: float) -> Any:
+        def poller(client: Any, grant: Any, timeout: float, tick: Any = None) -> Any:
+            # No countdown tick: it would split each wait into 1 s sleeps, and these
+            # tests count the CLI's poll intervals (the tick's browser check has its own).
             return real(
                 client, grant, timeout, sleep=lambda s: self._sleep(s, grant), monotonic=self._now
             )

@@ -4,9 +4,8 @@ against the real mock."""
 
 from __future__ import annotations
 
-import json
-
 from mock_idp.seed import ACME_SITE_ID
+from tests.cli import stored
 
 ISSUE = f"/ex/jira/{ACME_SITE_ID}/rest/api/3/issue"
 
@@ -39,14 +38,14 @@ def test_an_error_page_gives_its_text_as_the_reason(logged_in, twg):
     result = twg.run("api", "/authorize")
 
     assert result.code == 1
-    assert result.err.startswith("error: The API answered HTTP 400: ")
+    assert result.err.startswith("error: The API answered HTTP 400 Bad Request: <!doctype html>")
     assert "<" in result.err  # the page's own text, cut short, is the reason
 
 
 def test_an_unknown_device_error_is_reported_with_its_description(twg, mock_idp, device):
     body = {"error": "invalid_client", "error_description": "Client was disabled."}
     mock_idp.faults.add("/oauth/token", status=400, body=body)
-    result = twg.run("login", "--device")
+    result = twg.run("login", "--device", "--no-browser")
 
     assert result.code == 1
     assert "Device login failed: invalid_client (Client was disabled.)." in result.err
@@ -83,4 +82,4 @@ def test_keyrings_alt_chosen_by_name_is_used(twg, config_dir):
 
     assert result.code == 0, result.err
     assert result.json()["secret_store"] == "keyring"
-    assert json.loads((config_dir / "auth.conf").read_text())["store"] == "keyring"
+    assert stored.conf(config_dir)["store"] == "keyring"

@@ -110,7 +110,10 @@ def test_a_404_is_exit_1_with_the_servers_reason(logged_in, twg):
     result = twg.run("api", f"{ISSUE}/NOPE-1")
 
     assert result.code == 1
-    assert "The API answered HTTP 404: Issue NOPE-1 does not exist" in result.err
+    assert result.err == (
+        "error: The API answered HTTP 404 Not Found: Issue NOPE-1 does not exist or you do "
+        "not have permission to see it.\n"
+    )
 
 
 def test_a_missing_scope_names_the_scope_it_needs(logged_in, twg):
@@ -135,7 +138,10 @@ def test_an_api_that_is_down_or_busy_is_exit_69_and_keeps_the_session(
     assert result.code == 69
     error = result.json()["error"]
     assert error["code"] == "UNAVAILABLE"
-    assert error["message"].startswith(f"The API answered HTTP {status}")
+    assert error["message"] == (
+        f"The API is unavailable: HTTP {status}: Injected fault #1 (HTTP {status}). "
+        "Try again later."
+    )
     # Nothing was lost: the next call works with the same session.
     assert twg.run("api", "/me").code == 0
     assert count(mock_idp, "token.rotated") == 0
@@ -146,8 +152,10 @@ def test_a_dropped_api_connection_is_exit_69(logged_in, twg, mock_idp):
     result = twg.run("api", "/me")
 
     assert result.code == 69
-    assert result.err.startswith("error: Could not reach 127.0.0.1 (")
-    assert "Check your network connection." in result.err
+    assert result.err == (
+        f"error: Could not reach {mock_idp.url}/me (set by TWG_IDP_URL): the connection broke "
+        "off. Check that the server is running and that TWG_IDP_URL is right.\n"
+    )
     assert twg.run("api", "/me").code == 0
 
 
@@ -156,49 +164,46 @@ def test_an_api_that_is_gone_is_exit_69(logged_in, twg, mock_idp):
     result = twg.run("api", "/me")
 
     assert result.code == 69
-    assert "Could not reach 127.0.0.1 (ConnectError)." in result.err
+    assert result.err == (
+        f"error: Could not reach {mock_idp.url}/me (set by TWG_IDP_URL): the connection was "
+        "refused or the host is unreachable. Check that the server is running and that "
+        "TWG_IDP_URL is right.\n"
+    )
 
 
 # the IdP failing during a refresh --------------------------------------------------------
 
 
-def test_a_dropped_refresh_is_exit_69_and_the_session_survives(logged_in, twg, mock_idp):
+def test_a_refresh_dropped_once_is_retried_and_the_call_succeeds(logged_in, twg, mock_idp):
     mock_idp.clock.advance(9 * HOUR)
     mock_idp.faults.add("/oauth/token", drop=True)
     result = twg.run("api", "/me")
 
-    assert result.code == 69
-    assert "Could not reach 127.0.0.1" in result.err
-    assert "try again" in result.err
-    # The refresh token was never spent: the retry refreshes once and succeeds.
-    again = twg.run("api", "/me")
-    assert again.code == 0, again.err
+    assert result.code == 0, result.err
+    assert result.json()["email"] == "alice@example.com"
+    # The refresh token was never spent by the dropped request: one rotation in all.
     assert count(mock_idp, "token.rotated") == 1
 
 
-def test_a_refresh_whose_answer_was_lost_is_reported_as_a_replay_on_retry(logged_in, twg, mock_idp):
-    # The IdP rotated the token but the answer never arrived: the client still holds
-    # the old one, and spending it again is what reuse detection exists for.
+def test_a_refresh_whose_answer_was_lost_is_retried_inside_the_reuse_leeway(
+    logged_in, twg, mock_idp
+):
+    # The IdP rotated the token but the answer never arrived: the client still holds the
+    # old one, and spending it again inside Atlassian's 10-minute leeway (the mock's
+    # default, docs/mock-defaults.md) gets the same successor, not a reuse alarm.
     mock_idp.clock.advance(9 * HOUR)
     mock_idp.faults.add("/oauth/token", drop=True, after=True)
-    lost = twg.run("api", "/me")
-    assert lost.code == 69
+    result = twg.run("api", "/me")
 
-    retry = twg.run("api", "/me")
-    assert retry.code == 77
-    assert "used twice" in retry.err
-    assert count(mock_idp, "refresh.reuse_detected") == 1
+    assert result.code == 0, result.err
+    assert count(mock_idp, "refresh.reuse_detected") == 0
+    assert twg.run("api", "/me").code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="session.py turns any token-endpoint error but invalid_grant into AuthInvalid "
-    "(77, 'twg login'); a 503 must be 69 (docs/exit-codes.md). session.py is being "
-    "rewritten on the session branch.",
-)
 def test_an_idp_503_during_refresh_is_exit_69_and_the_session_survives(logged_in, twg, mock_idp):
     mock_idp.clock.advance(9 * HOUR)
-    mock_idp.faults.add("/oauth/token", status=503)
+    # One 503 is retried (tests/cli/test_refresh_faults.py); one for every attempt is not.
+    mock_idp.faults.add("/oauth/token", status=503, count=3)
     result = twg.run("api", "/me", "--json")
 
     assert result.code == 69
@@ -222,8 +227,11 @@ def test_a_bitbucket_token_the_server_refuses_is_exit_77(logged_in, twg, mock_id
     result = twg.run("api", "--bitbucket", "/2.0/user", env={"TWG_BBC_TOKEN": "wrong"})
 
     assert result.code == 77
-    assert "Bitbucket refused your API token (" in result.err
-    assert "twg setup bitbucket --force" in result.err
+    assert result.err == (
+        "error: Bitbucket refused the token in TWG_BBC_TOKEN (Invalid credentials: the email "
+        "and API token do not match.). Set TWG_BBC_TOKEN to a valid Bitbucket API token, or "
+        "unset it to use the saved one.\n"
+    )
     assert "wrong" not in result.err
     assert count(mock_idp, "bitbucket.auth_failed") == 1
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from mock_idp.seed import ACME_ORG_ID, ACME_SITE_ID, ALICE_BITBUCKET_TOKEN
-from tests.cli.conftest import HOUR, count, refresh_with, stored
+from tests.cli import stored
+from tests.cli.conftest import HOUR, count, refresh_with
 
 ISSUES = f"/ex/jira/{ACME_SITE_ID}/rest/api/3/issue"
 
@@ -14,7 +15,7 @@ ISSUES = f"/ex/jira/{ACME_SITE_ID}/rest/api/3/issue"
 
 
 def test_logout_revokes_at_the_mock_and_removes_local_files(logged_in, twg, mock_idp, config_dir):
-    creds = stored(config_dir)
+    creds = stored.tokens(config_dir)
     result = twg.run("logout")
 
     assert result.code == 0
@@ -79,7 +80,7 @@ def test_status_shows_account_site_scopes_store_and_source_without_network(
     assert data["token_source"] == "file"
     assert data["bitbucket_token"] == "no"
     assert len(mock_idp.audit()) == before  # no network
-    secrets = stored(config_dir)
+    secrets = stored.tokens(config_dir)
     assert secrets["access_token"] not in result.out
     assert secrets["refresh_token"] not in result.out
 
@@ -164,7 +165,7 @@ def test_bitbucket_token_is_asked_hidden_validated_and_saved(twg, mock_idp, conf
     assert "refused the token" in result.err
     assert "Bitbucket token: saved" in result.err
     assert ALICE_BITBUCKET_TOKEN not in result.err + result.out
-    assert stored(config_dir)["bitbucket_token"] == ALICE_BITBUCKET_TOKEN
+    assert stored.bitbucket_token(config_dir) == ALICE_BITBUCKET_TOKEN
     assert count(mock_idp, "bitbucket.auth_failed") == 1
     api = twg.run("api", "--bitbucket", "/2.0/user")
     assert api.code == 0, api.err
@@ -179,7 +180,7 @@ def test_a_forced_login_offers_the_bitbucket_prompt_again_and_an_empty_answer_ke
 
     assert again.code == 0, again.err
     assert len(again.prompts) == 1
-    assert stored(config_dir)["bitbucket_token"] == ALICE_BITBUCKET_TOKEN
+    assert stored.bitbucket_token(config_dir) == ALICE_BITBUCKET_TOKEN
 
 
 def test_bitbucket_prompt_is_skipped_without_a_terminal(twg):
@@ -219,12 +220,15 @@ def test_doctor_passes_when_everything_works(twg):
     assert result.code == 0, result.out
     checks = {c["name"]: c["status"] for c in result.json()["checks"]}
     assert checks == {
+        "identity provider": "ok",
+        "oauth client": "ok",
         "credentials": "ok",
         "auth method": "ok",
         "storage": "ok",
         "token": "ok",
         "site": "ok",
         "bitbucket": "ok",
+        "permissions": "ok",
     }
 
 

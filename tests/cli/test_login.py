@@ -13,7 +13,8 @@ import httpx
 
 from mock_idp.browser import Robot
 from mock_idp.seed import ACME_ORG_ID
-from tests.cli.conftest import count, refresh_with, stored
+from tests.cli import stored
+from tests.cli.conftest import count, refresh_with
 from twg.iostreams import IOStreams
 
 
@@ -21,12 +22,13 @@ def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def deliver(callback: str, **params: str | None) -> None:
-    """Send the loopback callback ``callback`` with some parameters replaced or removed."""
+def deliver(callback: str, **params: str | None) -> int:
+    """Send the loopback callback ``callback`` with some parameters replaced or removed;
+    the listener's HTTP status."""
     base, _, _ = callback.partition("?")
     merged = {**query(callback), **params}
     kept = {k: v for k, v in merged.items() if v is not None}
-    httpx.get(f"{base}?{urlencode(kept)}", timeout=10)
+    return httpx.get(f"{base}?{urlencode(kept)}", timeout=10).status_code
 
 
 def tampering_browser(**params: str | None) -> Callable[[str], bool]:
@@ -84,7 +86,7 @@ def test_auth_conf_and_credentials_are_private_and_auth_conf_holds_no_secret(
     creds = config_dir / "credentials"
     assert stat.S_IMODE(conf.stat().st_mode) == 0o600
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600
-    secrets = stored(config_dir)
+    secrets = stored.tokens(config_dir)
     text = conf.read_text()
     assert secrets["access_token"] not in text
     assert secrets["refresh_token"] not in text
@@ -95,10 +97,20 @@ def test_auth_conf_and_credentials_are_private_and_auth_conf_holds_no_secret(
 
 
 def test_tampered_state_is_refused_and_no_code_is_exchanged(twg, mock_idp, config_dir):
-    result = twg.run("login", browser=tampering_browser(state="attacker-state"))
+    # The listener answers a foreign state with 400 and keeps waiting for the real
+    # callback, which never comes here: the login times out without exchanging a code.
+    answers: list[int] = []
 
+    def open_url(url: str) -> bool:
+        with Robot() as robot:
+            answers.append(deliver(robot.final_redirect(url), state="attacker-state"))
+        return True
+
+    result = twg.run("login", browser=open_url, login_timeout=0.5)
+
+    assert answers == [400]
     assert result.code == 1
-    assert "state mismatch" in result.err
+    assert "Login timed out" in result.err
     assert count(mock_idp, "code.redeemed") == 0
     assert count(mock_idp, "token.issued") == 0
     assert not (config_dir / "auth.conf").exists()
@@ -168,12 +180,12 @@ def test_already_logged_in_checks_the_session_and_does_nothing_without_force(
 
 
 def test_force_logs_in_again_and_revokes_the_old_session(logged_in, twg, mock_idp, config_dir):
-    old = stored(config_dir)["refresh_token"]
+    old = stored.tokens(config_dir)["refresh_token"]
     result = twg.run("login", "--force")
 
     assert result.code == 0, result.err
     assert count(mock_idp, "token.issued") == 2
-    new = stored(config_dir)["refresh_token"]
+    new = stored.tokens(config_dir)["refresh_token"]
     assert new != old
     # The old refresh token was revoked at the mock, not merely forgotten.
     assert refresh_with(mock_idp, old).json()["error"] == "invalid_grant"
@@ -316,19 +328,20 @@ def test_device_login_polls_at_the_interval_slows_down_and_succeeds(twg, mock_id
     # adds 5 s to its interval (RFC 8628 3.5). Poll 3, after approval: tokens.
     device.hold_clock.add(2)
     device.approve_at(3)
-    result = twg.run("login", "--device")
+    result = twg.run("login", "--device", "--no-browser")
 
     assert result.code == 0, result.err
     assert device.slept == [5, 5, 10]
     assert f"To sign in, open {mock_idp.url}/device and enter the code: " in result.err
-    assert f"Or open: {mock_idp.url}/device?user_code=" in result.err
+    carries = f"Or open this URL, which carries the code: {mock_idp.url}/device?user_code="
+    assert carries in result.err
     assert "Logged in as Alice Example" in result.err
     assert count(mock_idp, "token.issued") == 1
 
 
 def test_device_login_denied_says_so(twg, mock_idp, device):
     device.approve_at(1, deny=True)
-    result = twg.run("login", "--device")
+    result = twg.run("login", "--device", "--no-browser")
 
     assert result.code == 1
     assert "Login was denied in the browser: access was not granted." in result.err
@@ -336,7 +349,7 @@ def test_device_login_denied_says_so(twg, mock_idp, device):
 
 
 def test_device_login_times_out_without_approval(twg, mock_idp, device):
-    result = twg.run("login", "--device", "--json", login_timeout=30)
+    result = twg.run("login", "--device", "--no-browser", "--json", login_timeout=30)
 
     assert result.code == 1
     assert result.json()["error"]["code"] == "LOGIN_TIMEOUT"
@@ -350,7 +363,7 @@ def test_an_expired_device_code_says_so(twg, mock_idp, device):
     # The person comes back after the code's 600 s lifetime (the mock says expired_token).
     device.hold_clock.add(1)
     device.actions[1] = lambda grant: mock_idp.clock.advance(601)
-    result = twg.run("login", "--device", login_timeout=900)
+    result = twg.run("login", "--device", "--no-browser", login_timeout=900)
 
     assert result.code == 1
     assert "The device code expired before it was approved." in result.err
@@ -363,7 +376,7 @@ def test_the_device_wait_ends_with_the_code_lifetime_and_says_how_long_it_waited
     twg, mock_idp, device
 ):
     mock_idp.settings(device_code_ttl=12)
-    result = twg.run("login", "--device", login_timeout=300)
+    result = twg.run("login", "--device", "--no-browser", login_timeout=300)
 
     assert result.code == 1
     # It stops polling once the next poll would fall after the code's expiry (12 s).

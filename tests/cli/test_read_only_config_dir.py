@@ -8,43 +8,10 @@ modes otherwise. Either way `twg` runs as a process, as an agent runs it.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
 from tests.cli.conftest import HOUR, count
-
-# Mount the directory read-only over itself, visible to this command only.
-RO_MOUNT = 'mount --bind -o ro "$1" "$1" && shift && exec "$@"'
-
-
-@contextmanager
-def read_only(path: Path) -> Iterator[list[str]]:
-    """The wrapper that runs a command with ``path`` read-only."""
-    if os.geteuid() != 0:
-        os.chmod(path, 0o500)
-        try:
-            yield []
-        finally:
-            os.chmod(path, 0o700)
-        return
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.skip("running as root without util-linux unshare: cannot make a dir read-only")
-    probe = subprocess.run(
-        [unshare, "-m", "sh", "-c", RO_MOUNT, "sh", str(path), "true"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"running as root without mount namespaces: {probe.stderr.strip()}")
-    yield [unshare, "-m", "sh", "-c", RO_MOUNT, "sh", str(path)]
+from tests.cli.read_only import read_only
 
 
 @pytest.mark.parametrize(

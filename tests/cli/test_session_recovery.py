@@ -9,13 +9,18 @@ import json
 
 import httpx
 
-from tests.cli.conftest import HOUR, auth_conf, count, refresh_with, stored
+from tests.cli import stored
+from tests.cli.conftest import HOUR, count, refresh_with
 from tests.mock_idp.helpers import login as mock_session
 
 
 def write_secrets(config_dir, **secrets: str) -> None:
-    """Replace the secrets file as another (non-twg or dying) writer would."""
-    (config_dir / "credentials").write_text(json.dumps(secrets))
+    """Replace the session's secrets as another (non-twg or dying) writer would."""
+    path = config_dir / "credentials"
+    data = json.loads(path.read_text())
+    [issuer] = data["sessions"]
+    data["sessions"][issuer] = secrets
+    path.write_text(json.dumps(data))
 
 
 def test_a_save_cut_off_before_auth_conf_is_recovered_with_the_newer_secrets(
@@ -23,7 +28,7 @@ def test_a_save_cut_off_before_auth_conf_is_recovered_with_the_newer_secrets(
 ):
     # A refresh that died half-way: the mock rotated the token, the new secrets are on
     # disk, but auth.conf still describes the old ones.
-    old = stored(config_dir)
+    old = stored.tokens(config_dir)
     newer = refresh_with(mock_idp, old["refresh_token"]).json()
     write_secrets(
         config_dir, access_token=newer["access_token"], refresh_token=newer["refresh_token"]
@@ -36,7 +41,7 @@ def test_a_save_cut_off_before_auth_conf_is_recovered_with_the_newer_secrets(
     assert result.code == 0, result.err
     assert count(mock_idp, "refresh.reuse_detected") == 0
     assert count(mock_idp, "token.rotated") == 2
-    after = stored(config_dir)
+    after = stored.tokens(config_dir)
     assert after["refresh_token"] not in (old["refresh_token"], newer["refresh_token"])
     status = twg.run("auth", "status", "--json")
     assert status.code == 0
@@ -46,7 +51,7 @@ def test_a_save_cut_off_before_auth_conf_is_recovered_with_the_newer_secrets(
 def test_a_dead_session_never_clears_tokens_another_process_saved_meanwhile(
     logged_in, twg, mock_idp, config_dir
 ):
-    ours = stored(config_dir)
+    ours = stored.tokens(config_dir)
     family = mock_idp.idp.sessions.check_access(ours["access_token"]).family
     mock_idp.idp.sessions.revoke_family(family, "org_admin")
     mock_idp.clock.advance(9 * HOUR)
@@ -69,7 +74,7 @@ def test_a_dead_session_never_clears_tokens_another_process_saved_meanwhile(
     assert result.code == 77
     assert "revoked by an organization admin" in result.err
     # Compare-and-clear: the tokens on disk are not the ones that failed, so they stay.
-    assert stored(config_dir) == {
+    assert stored.tokens(config_dir) == {
         "access_token": theirs.access_token,
         "refresh_token": theirs.refresh_token,
     }
@@ -81,9 +86,9 @@ def test_a_dead_session_never_clears_tokens_another_process_saved_meanwhile(
 def test_an_expired_session_without_a_refresh_token_says_log_in_and_sends_nothing(
     logged_in, twg, mock_idp, config_dir
 ):
-    secrets = stored(config_dir)
+    secrets = stored.tokens(config_dir)
     write_secrets(config_dir, access_token=secrets["access_token"])
-    conf = auth_conf(config_dir)
+    conf = stored.conf(config_dir)
     conf["refresh_fp"] = None  # a session that never had one (no offline_access)
     (config_dir / "auth.conf").write_text(json.dumps(conf))
     mock_idp.clock.advance(9 * HOUR)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import stat
 import threading
 
 import pytest
 
-from tests.cli.conftest import HOUR, count, stored
+from tests.cli import stored
+from tests.cli.conftest import HOUR, count
 from twg.auth.credentials import FileStore, KeyringStore, _unusable_reason, choose_store
 from twg.auth.lock import LockTimeout, RefreshLock
 from twg.auth.redact import RedactingFilter, redact
@@ -25,8 +25,7 @@ def test_keyring_store_keeps_secrets_out_of_the_config_dir(twg, mock_idp, config
     assert result.code == 0, result.err
     assert "Secrets stored in: system keyring (keyrings.alt.file.PlaintextKeyring)" in result.err
     assert not (config_dir / "credentials").exists()
-    conf = json.loads((config_dir / "auth.conf").read_text())
-    assert conf["store"] == "keyring"
+    assert stored.conf(config_dir)["store"] == "keyring"
     status = twg.run("auth", "status", "--json", env=env)
     assert status.json()["token_source"] == "keyring"
     mock_idp.clock.advance(9 * HOUR)
@@ -104,9 +103,7 @@ def test_keyring_timeout_is_an_error_not_a_silent_fallback(hanging):
     assert "did not answer" in err.value.message
 
 
-def test_login_with_a_hanging_keyring_fails_clearly_and_writes_no_file(
-    twg, config_dir, hanging
-):
+def test_login_with_a_hanging_keyring_fails_clearly_and_writes_no_file(twg, config_dir, hanging):
     result = twg.run(
         "login",
         "--json",
@@ -180,10 +177,10 @@ def test_redaction_hides_authorization_codes_and_token_fields():
 def test_debug_log_never_shows_tokens(twg, mock_idp, config_dir, capfd):
     result = twg.run("login", env={"TWG_DEBUG": "1"})
     assert result.code == 0
-    first = stored(config_dir)
+    first = stored.tokens(config_dir)
     mock_idp.clock.advance(9 * HOUR)
     assert twg.run("api", "/me", env={"TWG_DEBUG": "1"}).code == 0
-    second = stored(config_dir)
+    second = stored.tokens(config_dir)
     assert second["refresh_token"] != first["refresh_token"]
     captured = capfd.readouterr()
     logged = captured.err + captured.out

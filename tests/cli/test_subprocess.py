@@ -10,7 +10,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.cli.conftest import HOUR, count, stored
+from tests.cli import stored
+from tests.cli.conftest import HOUR, count
 
 TWG = str(Path(sys.executable).with_name("twg"))
 HEAVY = ("httpx", "keyring", "authlib")
@@ -51,12 +52,12 @@ def test_tokens_never_appear_in_argv_output_logs_or_non_secret_files(
     env = {"TWG_DEBUG": "1", "BROWSER": f"{sys.executable} {script} %s"}
     outputs = [twg.run_subprocess("login", env=env)]
     assert outputs[0].code == 0, outputs[0].err
-    secrets = list(stored(config_dir).values())
+    secrets = list(stored.tokens(config_dir).values())
     mock_idp.clock.advance(9 * HOUR)
     outputs.append(twg.run_subprocess("api", "/me", env=env))
     assert outputs[1].code == 0, outputs[1].err
     assert count(mock_idp, "token.rotated") == 1
-    secrets += stored(config_dir).values()
+    secrets += stored.tokens(config_dir).values()
     outputs.append(twg.run_subprocess("auth", "status", "--json", env=env))
     outputs.append(twg.run_subprocess("doctor", env=env))
     # Every file but the 0600 secrets file, read while they exist (logout removes them).

@@ -8,7 +8,7 @@ import pytest
 from twg.auth.agents import detect_agent
 from twg.auth.discovery import discover, well_known_urls
 from twg.auth.pkce import challenge_for
-from twg.errors import LoginError
+from twg.errors import ConfigError
 from twg.factory import Factory
 from twg.iostreams import IOStreams
 from twg.main import main
@@ -148,7 +148,7 @@ def test_discovery_refuses_a_mismatched_issuer():
 
     with (
         httpx.Client(transport=httpx.MockTransport(handler)) as client,
-        pytest.raises(LoginError),
+        pytest.raises(ConfigError),
     ):
         discover(client, "https://op.example")
 

@@ -59,12 +59,15 @@ def stack() -> Iterator[Stack]:
         host, port = compose.get_service_host_and_port("mock-idp", 8080)
         # Only loopback: the network rule for tests, and how compose.yaml publishes it.
         assert host in ("127.0.0.1", "localhost"), host
-        yield Stack(compose=compose, url=f"http://127.0.0.1:{port}", env=dict(os.environ))
+        running = Stack(compose=compose, url=f"http://127.0.0.1:{port}", env=dict(os.environ))
+        running.control_token = running.read_control_token()
+        yield running
     finally:
-        # `down --volumes` with the cli profile too: otherwise the volume that only the
-        # in-network CLI service uses outlives the project.
+        # `down --volumes` with the cli and scenarios profiles too: otherwise volumes only
+        # those services use outlive the project.
+        profiles = ["--profile", "cli", "--profile", "scenarios"]
         subprocess.run(
-            [*compose.compose_command_property, "--profile", "cli", "down", "--volumes"],
+            [*compose.compose_command_property, *profiles, "down", "--volumes"],
             cwd=REPO_ROOT,
             capture_output=True,
             timeout=120,
@@ -75,7 +78,7 @@ def stack() -> Iterator[Stack]:
 
 @pytest.fixture
 def mock(stack: Stack) -> Iterator[MockControl]:
-    control = MockControl(stack.url)
+    control = MockControl(stack.url, stack.control_token)
     control.reset()
     try:
         yield control

@@ -16,6 +16,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY_ACME = "mock-admin-key-acme"
 COMMAND_TIMEOUT = 90.0
+# compose.yaml: the mock writes its control token here, on the mock-control volume.
+CONTROL_TOKEN_FILE = "/run/twg-mock/control-token"
 
 
 def docker_problem() -> str | None:
@@ -43,6 +45,25 @@ class Stack:
     compose: Any
     url: str
     env: dict[str, str] = field(default_factory=dict)
+    control_token: str = ""  # filled by read_control_token
+
+    def read_control_token(self) -> str:
+        """The token the mock generated for its control API (read inside its container)."""
+        cmd = [*self.compose.compose_command_property, "exec", "-T", "mock-idp"]
+        done = subprocess.run(
+            [*cmd, "cat", CONTROL_TOKEN_FILE],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+            check=False,
+        )
+        token = done.stdout.strip()
+        if done.returncode != 0 or not token:
+            pytest.fail(f"cannot read the mock's control token: {done.stderr.strip()}")
+        return token
 
     def compose_run(self, *args: str, timeout: float = 180.0) -> subprocess.CompletedProcess[str]:
         """`docker compose run` in this project (the in-network CLI service)."""
@@ -60,23 +81,28 @@ class Stack:
 
 
 class MockControl:
-    """The mock's control, audit and Admin APIs, over real HTTP to the container."""
+    """The mock's control, audit and Admin APIs, over real HTTP to the container.
 
-    def __init__(self, url: str) -> None:
+    Control calls carry the control token (Compose generates one) and are JSON."""
+
+    def __init__(self, url: str, control_token: str) -> None:
         self.url = url
         self.http = httpx.Client(base_url=url, timeout=30.0)
+        self._control = {"Authorization": f"Bearer {control_token}"}
 
     def reset(self) -> None:
-        self.http.post("/_mock/reset").raise_for_status()
+        self.http.post("/_mock/reset", json={}, headers=self._control).raise_for_status()
 
     def advance(self, seconds: int) -> None:
-        self.http.post("/_mock/clock/advance", json={"seconds": seconds}).raise_for_status()
+        self.http.post(
+            "/_mock/clock/advance", json={"seconds": seconds}, headers=self._control
+        ).raise_for_status()
 
     def audit(self, since: int = 0, event: str | None = None) -> list[dict[str, Any]]:
         params: dict[str, str | int] = {"since": since}
         if event:
             params["event"] = event
-        response = self.http.get("/_mock/audit", params=params)
+        response = self.http.get("/_mock/audit", params=params, headers=self._control)
         response.raise_for_status()
         return list(response.json()["events"])
 

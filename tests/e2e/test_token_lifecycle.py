@@ -22,7 +22,8 @@ def _events(mock: MockControl, since: int, name: str) -> list[dict[str, Any]]:
 
 def _stored_refresh_token(cli: Cli) -> str:
     data = json.loads((cli.config_dir / "credentials").read_text(encoding="utf-8"))
-    token = data.get("refresh_token")
+    # One section per issuer; the CLI here has a single session.
+    token = next(iter(data.get("sessions", {}).values()), {}).get("refresh_token")
     assert token, "the file credential store holds no refresh token"
     return str(token)
 
@@ -62,7 +63,8 @@ def test_call_after_eight_hours_refreshes_and_rotates_the_refresh_token(
     rotated = _events(mock, mark, "token.rotated")
     assert len(rotated) == 1
     assert _stored_refresh_token(cli) != first_refresh
-    # Rotation made the old refresh token single-use history.
+    # Rotation made the old refresh token single-use history (past the reuse leeway).
+    mock.advance(601)
     assert mock.refresh_grant(first_refresh).json()["error"] == "invalid_grant"
 
 
@@ -72,6 +74,7 @@ def test_replaying_a_rotated_refresh_token_revokes_the_session_for_the_cli_too(
     cli.login()
     stolen = _stored_refresh_token(cli)
     assert cli("auth", "refresh", "--force").returncode == 0
+    mock.advance(601)  # past Atlassian's 10-minute reuse leeway, the mock's default
 
     replay = mock.refresh_grant(stolen)
 

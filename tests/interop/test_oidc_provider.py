@@ -135,7 +135,7 @@ def test_device_login_against_oidc_provider(twg, issuer):
     def approve_when_asked(stderr) -> None:
         for line in stderr:
             if "user_code=" in line:
-                url = line.split("open:", 1)[-1].strip()
+                url = line[line.index("http") :].strip()
                 robot = subprocess.run(
                     [*ROBOT.split(), url], capture_output=True, text=True, timeout=60, check=False
                 )

@@ -18,6 +18,7 @@ def http(mock_server) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def web(idp_app) -> Iterator[TestClient]:
-    """The mock in-process (no socket), for fast protocol tests; redirects not followed."""
-    with TestClient(idp_app, follow_redirects=False) as client:
+    """The mock in-process (no socket), for fast protocol tests; redirects not followed.
+    Host 127.0.0.1: the mock serves only loopback and configured hosts."""
+    with TestClient(idp_app, base_url="http://127.0.0.1", follow_redirects=False) as client:
         yield client

@@ -47,6 +47,6 @@ def test_saved_and_revoked_the_user_must_log_in_and_then_gets_the_new_scopes(htt
     assert http.get(f"{JIRA}/search", headers=bearer(again)).status_code == 200
     denied = http.post(f"{JIRA}/issue", json={"fields": {"summary": "x"}}, headers=bearer(again))
     assert denied.status_code == 403
-    assert denied.json()["error"]["reason"] == "scope_missing"
+    assert denied.json()["error"]["reason"] == "org_cli_permission"
     sites = http.get("/oauth/token/accessible-resources", headers=bearer(again)).json()
     assert sites[0]["scopes"] == again["scope"].split()

@@ -57,9 +57,10 @@ def test_sqlite_state_keeps_sessions_across_a_restart(tmp_path: Path) -> None:
     with ServeProcess("--state", state) as second, httpx.Client(base_url=second.url) as client:
         response = refresh(client, tokens["refresh_token"])
         assert response.status_code == 200, response.text
-        # Rotation state survived too: the first token is now a reused one.
+        # Rotation state survived too: inside the reuse leeway the first token gets the
+        # same successor again, derived from what the first server stored.
         reuse = refresh(client, tokens["refresh_token"])
-        assert reuse.status_code == 400
+        assert reuse.json()["refresh_token"] == response.json()["refresh_token"]
     assert "state: sqlite:" in second.first_line
 
 
@@ -68,7 +69,7 @@ def test_memory_state_forgets_sessions_on_restart() -> None:
         tokens = login(first.url)
     with ServeProcess() as second, httpx.Client(base_url=second.url, timeout=10) as client:
         response = refresh(client, tokens["refresh_token"])
-        assert response.status_code == 400
+        assert response.status_code == 403  # as Atlassian answers a dead refresh token
         assert response.json()["error"] == "invalid_grant"
 
 
@@ -123,5 +124,5 @@ def test_sqlite_state_keeps_codes_and_replay_protection_across_a_restart(tmp_pat
         assert redeem(client, code, pkce).status_code == 200
     with ServeProcess("--state", state) as third, httpx.Client(base_url=third.url) as client:
         replay = redeem(client, code, pkce)
-        assert replay.status_code == 400
+        assert replay.status_code == 403  # the default invalid_grant status
         assert replay.json()["error"] == "invalid_grant"

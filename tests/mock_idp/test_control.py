@@ -50,7 +50,7 @@ def test_advancing_past_30_idle_days_kills_the_refresh_token(http, idp):
 def test_clock_changes_are_saved_for_sqlite_state(http, idp):
     http.post("/_mock/clock/advance", json={"seconds": 3600})
     assert idp.store.get_meta("clock")["offset"] == pytest.approx(3600)
-    http.post("/_mock/clock/freeze")
+    http.post("/_mock/clock/freeze", json={})
     assert idp.store.get_meta("clock")["frozen_at"] is not None
 
 
@@ -66,13 +66,13 @@ def test_set_accepts_epoch_and_iso_8601(http, idp):
 
 
 def test_freeze_stops_time_and_unfreeze_resumes_from_there(http, idp):
-    frozen = http.post("/_mock/clock/freeze").json()
+    frozen = http.post("/_mock/clock/freeze", json={}).json()
     assert frozen["frozen"] is True
     time.sleep(0.05)
     assert http.get("/_mock/clock").json()["now"] == frozen["now"]
     advanced = http.post("/_mock/clock/advance", json={"seconds": 60}).json()
     assert advanced["now"] == pytest.approx(frozen["now"] + 60)
-    resumed = http.post("/_mock/clock/unfreeze").json()
+    resumed = http.post("/_mock/clock/unfreeze", json={}).json()
     assert resumed["frozen"] is False
     assert resumed["now"] == pytest.approx(frozen["now"] + 60, abs=1)
     assert [e["action"] for e in events(idp, "clock.changed")] == [
@@ -119,7 +119,7 @@ def test_reset_forgets_sessions_and_clock_and_restores_work_items(http, idp):
     http.delete(f"{JIRA}/issue/ACME-1", headers=alice.headers)
     http.post("/_mock/clock/advance", json={"seconds": 500})
     http.post("/_mock/faults", json={"path": "/me", "status": 500})
-    response = http.post("/_mock/reset")
+    response = http.post("/_mock/reset", json={})
     assert response.status_code == 200
     assert response.json()["faults_cleared"] == 1
     assert idp.clock.offset == 0
@@ -203,7 +203,7 @@ def test_a_bad_seed_is_400_and_adds_nothing(http, idp, document):
 def test_settings_show_values_but_never_the_control_token(http):
     body = http.get("/_mock/settings").json()
     assert body["access_token_ttl"] == 8 * 3600
-    assert body["invalid_grant_status"] == 400
+    assert body["invalid_grant_status"] == 403
     assert body["control_token"] is None
 
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from mock_idp.settings import Settings
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import browser_login, refresh
+
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
 
 
 def fault(http: httpx.Client, **spec: object) -> None:

@@ -19,7 +19,7 @@ from tests.mock_idp.oauth_flow import (
     tx_of,
 )
 
-ISSUER = "http://testserver"
+ISSUER = "http://127.0.0.1"
 
 
 def start(web: TestClient, params: dict[str, str]):

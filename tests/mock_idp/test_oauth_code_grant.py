@@ -5,8 +5,10 @@ mock clock, binding to client and redirect_uri, and the token response's shape."
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from mock_idp.seed import ACME_SITE_ID
+from mock_idp.settings import Settings
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import (
     REDIRECT_URI,
@@ -16,6 +18,13 @@ from tests.mock_idp.oauth_flow import (
     redeem,
     refresh,
 )
+
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
 
 
 def code_for(http: httpx.Client, **overrides: str | None) -> tuple[str, Pkce]:

@@ -6,13 +6,23 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from starlette.testclient import TestClient
 
 from mock_idp.seed import CLI_CLIENT_ID, DEVICE_GRANT
+from mock_idp.settings import Settings
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import CLI_SCOPE, refresh, sign_in_and_consent
 
-ISSUER = "http://testserver"
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
+
+
+ISSUER = "http://127.0.0.1"
 
 
 def start_device(web: TestClient, scope: str = CLI_SCOPE) -> dict[str, object]:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from mock_idp.settings import Settings
 from tests.mock_idp.oauth_flow import (
     Pkce,
     authorize,
@@ -20,6 +21,13 @@ from tests.mock_idp.oauth_flow import (
     redeem,
     refresh,
 )
+
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
 
 
 @pytest.fixture

@@ -10,10 +10,19 @@ from starlette.testclient import TestClient
 
 from mock_idp.secrets_util import fingerprint
 from mock_idp.seed import CLI_CLIENT_ID, apply_seed
+from mock_idp.settings import Settings
 from tests.mock_idp.helpers import events, user
 from tests.mock_idp.oauth_flow import browser_login, refresh
 
-ISSUER = "http://testserver"
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
+
+
+ISSUER = "http://127.0.0.1"
 OTHER = "other-app"
 OTHER_SECRET = "other-app-secret"
 
@@ -143,7 +152,9 @@ def test_introspecting_a_live_access_token(web, idp, frozen_clock, tokens) -> No
     assert body["iat"] == int(frozen_clock)
 
 
-def test_introspecting_a_live_refresh_token(web, idp, tokens) -> None:
+def test_introspecting_a_live_refresh_token(web, idp) -> None:
+    idp.clock.freeze()  # the expiry is counted from the sign-in: no second may pass
+    tokens = browser_login(web)
     body = introspect(web, tokens["refresh_token"], token_type_hint="refresh_token").json()
     assert body["active"] is True
     assert body["username"] == "alice@example.com"

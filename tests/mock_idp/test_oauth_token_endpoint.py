@@ -11,7 +11,16 @@ import httpx
 import pytest
 
 from mock_idp.seed import apply_seed
+from mock_idp.settings import Settings
 from tests.mock_idp.oauth_flow import Pkce, authorize, authorize_params, redeem
+
+
+@pytest.fixture
+def idp_settings() -> Settings:
+    # Written for the strict variant: no reuse leeway, RFC 6749's 400 for invalid_grant
+    # (the defaults follow Atlassian: docs/mock-defaults.md).
+    return Settings(refresh_reuse_grace=0, invalid_grant_status=400)
+
 
 SECRET = "s3cret-for-tests"
 CONFIDENTIAL = {

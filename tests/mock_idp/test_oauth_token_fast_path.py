@@ -82,7 +82,11 @@ def test_the_routed_token_endpoint_gives_the_same_answers(idp_app) -> None:
 
     bare = Starlette(routes=oauth_routes.router.routes)
     bare.state.oauth = idp_app.state.oauth
-    with TestClient(idp_app, follow_redirects=False) as full, TestClient(bare) as routed:
+    loopback = "http://127.0.0.1"
+    with (
+        TestClient(idp_app, base_url=loopback, follow_redirects=False) as full,
+        TestClient(bare, base_url=loopback) as routed,
+    ):
         tokens = browser_login(full)
         answer = refresh(routed, tokens["refresh_token"])
         assert answer.status_code == 200, answer.text

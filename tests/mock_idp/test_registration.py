@@ -90,6 +90,8 @@ def test_bad_client_metadata_is_refused(http, body, error):
 
 
 def test_non_json_registration_is_a_clear_400(http):
-    answer = http.post("/oauth/register", content=b"nope", headers={"content-type": "text/plain"})
+    answer = http.post(
+        "/oauth/register", content=b"nope", headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_client_metadata"

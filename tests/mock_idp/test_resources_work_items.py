@@ -7,7 +7,8 @@ import pytest
 
 from mock_idp.models import Org
 from mock_idp.seed import ACME_ORG_ID, ACME_SANDBOX_SITE_ID, ACME_SITE_ID, GLOBEX_SITE_ID
-from tests.mock_idp.helpers import ALICE, BOB, events, login, user
+from tests.mock_idp.helpers import ALICE, BOB, Login, events, login, user
+from tests.mock_idp.oauth_flow import refresh
 
 ACME = f"/ex/jira/{ACME_SITE_ID}/rest/api/3"
 
@@ -17,6 +18,12 @@ def set_org_cli(idp, categories: list[str]) -> None:
     org.cli_allow_all = False
     org.cli_categories = categories
     idp.store.put(org)
+
+
+def reissued(http, session: Login) -> Login:
+    """The session after a refresh: its tokens re-issued under the current org setting."""
+    body = refresh(http, session.refresh_token).json()
+    return Login(session.family, body["access_token"], body["refresh_token"])
 
 
 def test_search_lists_the_seeded_work_items_of_the_site(http, idp):
@@ -186,10 +193,13 @@ def test_a_token_without_the_scope_is_scope_missing(http, idp, method, path, sco
     assert scope in message
 
 
-def test_org_setting_applies_to_existing_sessions_at_once(http, idp):
+def test_org_setting_applies_to_existing_sessions_when_their_tokens_are_reissued(http, idp):
     alice = login(idp)
     assert http.delete(f"{ACME}/issue/ACME-3", headers=alice.headers).status_code == 204
     set_org_cli(idp, ["read"])
+    # The access token keeps the rights it was issued with until a refresh re-issues it.
+    assert http.delete(f"{ACME}/issue/ACME-1", headers=alice.headers).status_code == 204
+    alice = reissued(http, alice)
     response = http.delete(f"{ACME}/issue/ACME-2", headers=alice.headers)
     message = assert_forbidden(response, "org_cli_permission", "delete:jira-work", "delete")
     assert "admin" in message
@@ -199,8 +209,9 @@ def test_org_setting_applies_to_existing_sessions_at_once(http, idp):
 
 
 def test_org_setting_is_checked_before_the_accounts_own_access(http, idp):
-    bob = login(idp, BOB)
+    bob = reissued(http, login(idp, BOB))
     set_org_cli(idp, ["read"])
+    bob = reissued(http, bob)
     response = http.post(f"{ACME}/issue", json={"fields": {"summary": "x"}}, headers=bob.headers)
     assert response.json()["error"]["reason"] == "org_cli_permission"
 
@@ -273,7 +284,7 @@ def test_work_items_survive_a_restart_with_sqlite_state(tmp_path):
     path = tmp_path / "state.db"
     first = create_app(store=SQLiteStore(path))
     alice = login(first.state.idp)
-    with TestClient(first) as client:
+    with TestClient(first, base_url="http://127.0.0.1") as client:
         created = client.post(
             f"{ACME}/issue", json={"fields": {"summary": "kept"}}, headers=alice.headers
         )
@@ -281,7 +292,7 @@ def test_work_items_survive_a_restart_with_sqlite_state(tmp_path):
     first.state.idp.store.close()
 
     second = create_app(store=SQLiteStore(path))
-    with TestClient(second) as client:
+    with TestClient(second, base_url="http://127.0.0.1") as client:
         body = client.get(f"{ACME}/search", headers=alice.headers).json()
         assert [i["fields"]["summary"] for i in body["issues"]][-1] == "kept"
         created = client.post(

@@ -8,9 +8,12 @@ import secrets
 import time
 from pathlib import Path
 
+from twg.auth.configdir import ensure_config_dir
+
 
 def ensure_private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """The directory exists, 0700 when new, and is safe to keep secrets in."""
+    ensure_config_dir(path)
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -68,3 +71,23 @@ def probe_writable(directory: Path) -> str | None:
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return None
+
+
+def stale_temps(directory: Path, names: tuple[str, ...]) -> list[Path]:
+    """Temp files ``atomic_write`` left behind for ``names`` (a writer killed mid-save).
+    They may hold secrets; only call ``remove_stale_temps`` under the refresh lock, when
+    no writer can still be using one."""
+    found: list[Path] = []
+    for name in names:
+        with contextlib.suppress(OSError):
+            found.extend(directory.glob(f".{name}.*.tmp"))
+    return found
+
+
+def remove_stale_temps(directory: Path, names: tuple[str, ...]) -> int:
+    removed = 0
+    for path in stale_temps(directory, names):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed

@@ -6,22 +6,20 @@ OAuth 2.1 section 4.1 with RFC 7636 (S256), RFC 8252 (loopback redirect) and RFC
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from urllib.parse import urlencode
 
+from twg.auth.browser_open import BrowserUnavailable, wait_for_callback
 from twg.auth.discovery import ServerMetadata
-from twg.auth.loopback import CallbackServer
+from twg.auth.loopback import CallbackServer, state_matches
 from twg.auth.oauth_client import OAuthClient
 from twg.auth.pkce import Pkce, new_state
 from twg.auth.tokens import TokenSet
 from twg.errors import LoginError, LoginTimeout
 
+__all__ = ["BrowserUnavailable", "authorization_url", "browser_login", "check_callback"]
+
 AUDIENCE = "api.atlassian.com"
-
-
-class BrowserUnavailable(Exception):
-    """No browser could be opened (the caller may offer the device flow)."""
 
 
 def authorization_url(
@@ -53,8 +51,9 @@ def authorization_url(
 def check_callback(params: dict[str, str], state: str, metadata: ServerMetadata) -> str:
     """The authorization code, after the checks the response must pass."""
     # RFC 6749 section 10.12 / OAuth 2.1 section 7.12: state binds the response to our
-    # request (CSRF); compare in constant time.
-    if not hmac.compare_digest(params.get("state", ""), state):
+    # request (CSRF); compare in constant time. The listener already refused others:
+    # this is the same check, kept next to the other response checks.
+    if not state_matches(params.get("state"), state):
         raise LoginError(
             "The sign-in response did not match this login (state mismatch); it was refused.",
             "Run `twg login` again. If this repeats, something may be intercepting it.",
@@ -97,19 +96,21 @@ def browser_login(
     open_browser: Callable[[str], bool] | None,
     show_url: Callable[[str], None],
     timeout: float,
+    redirect_uri: str | None = None,
+    tick: Callable[[float], None] | None = None,
 ) -> TokenSet:
-    """Run the flow. ``open_browser`` None means --no-browser (only print the URL)."""
+    """Run the flow. ``open_browser`` None means --no-browser (only print the URL).
+    ``redirect_uri`` is a fixed loopback callback (a registered app's one exact URL);
+    None listens on an ephemeral 127.0.0.1 port."""
     pkce = Pkce.new()
     state = new_state()
     # Bind and serve BEFORE opening the browser (see module docstring of loopback).
-    with CallbackServer() as server:
+    with CallbackServer(state, redirect_uri) as server:
         url = authorization_url(
             client.metadata, client.client_id, server.redirect_uri, scopes, state, pkce
         )
         show_url(url)
-        if open_browser is not None and not open_browser(url):
-            raise BrowserUnavailable
-        params = server.wait(timeout)
+        params = wait_for_callback(server, url, open_browser, timeout, tick)
     if params is None:
         minutes = timeout / 60
         length = f"{minutes:g} minutes" if minutes >= 1 else f"{timeout:g} seconds"

@@ -1,6 +1,7 @@
 """Where secrets live: the OS keyring (every call under a timeout) or a 0600 file.
 
-Secrets are the access token, the refresh token and the Bitbucket token. The file store
+Secrets are each issuer's token set (access and refresh token, saved together as ONE
+entry so a crash can never leave half a set) and the Bitbucket token. The file store
 is used when there is no usable keyring (keyring's ``fail`` backend, headless Linux,
 containers) or when TWG_CREDENTIAL_STORE=file; commands name it plainly. A keyring that
 TIMES OUT is an error, never a silent switch to the file store.
@@ -18,10 +19,13 @@ from typing import Any, Protocol, TypeVar
 
 from twg.auth.atomic import atomic_write, move_aside, probe_writable
 from twg.auth.auth_conf import CorruptFile
-from twg.errors import KeyringTimeout, StorageError
+from twg.errors import KeyringLocked, KeyringTimeout, StorageError
 
 SERVICE = "twg"
 SECRET_KEYS = ("access_token", "refresh_token", "bitbucket_token")
+# Version 1 kept one session's tokens under these flat names; migration moves them.
+LEGACY_TOKEN_KEYS = ("access_token", "refresh_token")
+TOKEN_ENTRY_PREFIX = "tokens:"  # noqa: S105 - an entry name, not a secret
 FILE_NAME = "credentials"
 DEFAULT_KEYRING_TIMEOUT = 5.0
 
@@ -35,7 +39,22 @@ class CredentialStore(Protocol):
     def get(self, key: str) -> str | None: ...
     def set(self, key: str, value: str) -> None: ...
     def delete(self, key: str) -> None: ...
+    def get_tokens(self, issuer: str) -> dict[str, str] | None: ...
+    def set_tokens(self, issuer: str, tokens: dict[str, str] | None) -> None: ...
     def unwritable_reason(self) -> str | None: ...
+
+
+def _token_set(value: object) -> dict[str, str] | None:
+    """A stored token set, or None if ``value`` is not one (never raises)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if not isinstance(value, dict):
+        return None
+    tokens = {str(k): v for k, v in value.items() if isinstance(v, str) and v}
+    return tokens or None
 
 
 def run_with_timeout(func: Callable[[], T], timeout: float, what: str) -> T:
@@ -66,6 +85,7 @@ def run_with_timeout(func: Callable[[], T], timeout: float, what: str) -> T:
 
 class KeyringStore:
     name = "keyring"
+    service = SERVICE  # the keyring service name; admin keys use their own
 
     def __init__(self, backend: Any, timeout: float = DEFAULT_KEYRING_TIMEOUT) -> None:
         self.backend = backend
@@ -81,26 +101,45 @@ class KeyringStore:
         except KeyringTimeout:
             raise
         except Exception as exc:
+            if type(exc).__name__ == "KeyringLocked":  # keyring.errors, imported lazily
+                raise KeyringLocked(
+                    f"The system keyring is locked, so twg could not finish {what}; "
+                    "nothing was changed.",
+                    "Unlock it (log in to your desktop session or run your keyring's "
+                    "unlock command) and try again, or set TWG_CREDENTIAL_STORE=file.",
+                ) from None
             raise StorageError(
                 f"The system keyring failed while {what} ({type(exc).__name__}).",
                 "Set TWG_CREDENTIAL_STORE=file to use a private file instead.",
             ) from None
 
     def get(self, key: str) -> str | None:
-        value = self._call(lambda: self.backend.get_password(SERVICE, key), f"reading {key}")
+        value = self._call(lambda: self.backend.get_password(self.service, key), f"reading {key}")
         return value if isinstance(value, str) and value else None
 
     def set(self, key: str, value: str) -> None:
-        self._call(lambda: self.backend.set_password(SERVICE, key, value), f"saving {key}")
+        self._call(lambda: self.backend.set_password(self.service, key, value), f"saving {key}")
 
     def delete(self, key: str) -> None:
         def remove() -> None:
             from keyring.errors import PasswordDeleteError
 
             with contextlib.suppress(PasswordDeleteError):  # already absent
-                self.backend.delete_password(SERVICE, key)
+                self.backend.delete_password(self.service, key)
 
         self._call(remove, f"removing {key}")
+
+    # One keyring entry per issuer holds the whole token set: a single set_password is
+    # all or nothing, so a crash can never leave a new access token next to an old
+    # refresh token (auth.conf's fingerprints then tell old from new).
+    def get_tokens(self, issuer: str) -> dict[str, str] | None:
+        return _token_set(self.get(TOKEN_ENTRY_PREFIX + issuer))
+
+    def set_tokens(self, issuer: str, tokens: dict[str, str] | None) -> None:
+        if tokens:
+            self.set(TOKEN_ENTRY_PREFIX + issuer, json.dumps(tokens))
+        else:
+            self.delete(TOKEN_ENTRY_PREFIX + issuer)
 
     def unwritable_reason(self) -> str | None:
         # Where the backend keeps a file (keyrings.alt), make sure it can be replaced.
@@ -111,7 +150,10 @@ class KeyringStore:
 
 
 class FileStore:
-    """``<config>/credentials``: JSON, mode 0600, replaced atomically on every change."""
+    """``<config>/credentials``: JSON, mode 0600, replaced atomically on every change.
+
+    ``{"sessions": {issuer: {"access_token": ..., "refresh_token": ...}},
+    "bitbucket_token": ...}``: a token set is written in one atomic replace."""
 
     name = "file"
 
@@ -119,28 +161,40 @@ class FileStore:
         self.path = config_dir / FILE_NAME
 
     def describe(self) -> str:
-        return f"file {self.path} (mode 0600)"
-
-    def _load(self) -> dict[str, str]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            mode = f"mode {file_mode(self.path):04o}"
+        except OSError:
+            mode = "not created yet; it will be 0600"
+        return f"file {self.path} ({mode})"
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
         except OSError as exc:
             raise StorageError(f"Cannot read {self.path}: {exc.strerror}.") from None
         try:
-            data = json.loads(text)
+            data = json.loads(raw.decode("utf-8"))  # UnicodeDecodeError is a ValueError
             if not isinstance(data, dict):
                 raise ValueError("not an object")
         except ValueError:
-            moved = move_aside(self.path)
+            try:
+                moved = move_aside(self.path)
+            except OSError as exc:
+                raise StorageError(
+                    f"{self.path} is corrupt and could not be moved aside ({exc.strerror}).",
+                    f"Move it away yourself, then run `twg login`: mv {self.path} {self.path}.bad",
+                ) from None
             raise CorruptFile(
                 f"{self.path} was corrupt; it was moved aside to {moved.name}.",
                 "Run `twg login` to sign in again.",
             ) from None
-        return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+        return data
 
-    def _save(self, data: dict[str, str]) -> None:
+    def _save(self, data: dict[str, Any]) -> None:
+        if not data.get("sessions"):
+            data.pop("sessions", None)
         try:
             if data:
                 atomic_write(self.path, json.dumps(data, indent=2).encode() + b"\n")
@@ -150,26 +204,37 @@ class FileStore:
             raise StorageError(f"Cannot save {self.path}: {exc.strerror or exc}.") from None
 
     def get(self, key: str) -> str | None:
-        return self._load().get(key) or None
+        value = self._load().get(key)
+        return value if isinstance(value, str) and value else None
 
     def set(self, key: str, value: str) -> None:
         data = self._load()
         data[key] = value
         self._save(data)
 
-    def set_many(self, values: Mapping[str, str | None]) -> None:
-        data = self._load()
-        for key, value in values.items():
-            if value is None:
-                data.pop(key, None)
-            else:
-                data[key] = value
-        self._save(data)
-
     def delete(self, key: str) -> None:
         data = self._load()
         if data.pop(key, None) is not None:
             self._save(data)
+
+    def _sessions(self, data: dict[str, Any]) -> dict[str, Any]:
+        sessions = data.get("sessions")
+        if not isinstance(sessions, dict):
+            sessions = data["sessions"] = {}
+        return sessions
+
+    def get_tokens(self, issuer: str) -> dict[str, str] | None:
+        return _token_set(self._sessions(self._load()).get(issuer))
+
+    def set_tokens(self, issuer: str, tokens: dict[str, str] | None) -> None:
+        """Replace (or with None remove) ``issuer``'s whole token set in one write."""
+        data = self._load()
+        sessions = self._sessions(data)
+        if tokens:
+            sessions[issuer] = dict(tokens)
+        elif sessions.pop(issuer, None) is None:
+            return
+        self._save(data)
 
     def unwritable_reason(self) -> str | None:
         return probe_writable(self.path.parent)

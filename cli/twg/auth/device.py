@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from twg.auth.oauth_client import DeviceAuthorization, OAuthClient
+from twg.auth.oauth_client import DeviceAuthorization, OAuthClient, ServerTrouble
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.tokens import TokenSet
-from twg.errors import LoginError, LoginTimeout
+from twg.errors import LoginError, LoginTimeout, Unavailable
 
 SLOW_DOWN_STEP = 5  # RFC 8628 section 3.5: add 5 seconds on slow_down
 
@@ -19,7 +19,10 @@ def poll_device_token(
     timeout: float,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    tick: Callable[[float], None] | None = None,
 ) -> TokenSet:
+    """``tick`` gets the seconds left about once a second while waiting (a countdown;
+    it may raise to stop waiting, e.g. when the browser given the URL failed)."""
     # The device code's own lifetime bounds the wait too; say which limit ended it.
     limit = min(timeout, grant.expires_in)
     deadline = monotonic() + limit
@@ -30,10 +33,25 @@ def poll_device_token(
                 f"Login timed out after {limit:.0f} seconds without approval.",
                 "Run `twg login --device` again and enter the code promptly.",
             )
-        sleep(interval)
+        _wait(interval, deadline, sleep, monotonic, tick)
         try:
             return client.device_token(grant.device_code)
+        except ServerTrouble as exc:
+            # Down or busy, not a refusal: exit 69, try again (docs/exit-codes.md). The
+            # token request reports 5xx/429 as ServerTrouble, before any OAuth error.
+            raise Unavailable(
+                f"The identity provider answered HTTP {exc.status} while waiting for "
+                "the device approval.",
+                "Try `twg login --device` again later.",
+            ) from None
         except OAuthErrorResponse as exc:
+            if exc.status >= 500 or exc.status == 429:
+                # Down or busy, not a refusal: exit 69, try again (docs/exit-codes.md).
+                raise Unavailable(
+                    f"The identity provider answered HTTP {exc.status} while waiting for "
+                    "the device approval.",
+                    "Try `twg login --device` again later.",
+                ) from None
             # RFC 8628 section 3.5 error codes.
             if exc.error == "authorization_pending":
                 continue
@@ -55,3 +73,19 @@ def poll_device_token(
                 + (f" ({exc.description})" if exc.description else "")
                 + "."
             ) from None
+
+
+def _wait(
+    seconds: float,
+    deadline: float,
+    sleep: Callable[[float], None],
+    monotonic: Callable[[], float],
+    tick: Callable[[float], None] | None,
+) -> None:
+    if tick is None:
+        sleep(seconds)
+        return
+    end = monotonic() + seconds
+    while (left := end - monotonic()) > 0:
+        tick(deadline - monotonic())
+        sleep(min(1.0, left))

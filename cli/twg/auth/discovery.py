@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from twg.errors import LoginError, NetworkError
+from twg.auth.unreachable import unreachable
+from twg.errors import ConfigError, LoginError, Unavailable
 
 ATLASSIAN_ISSUER = "https://auth.atlassian.com"
 
@@ -27,22 +28,31 @@ class ServerMetadata:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServerMetadata:
-        try:
-            return cls(
-                issuer=str(data["issuer"]),
-                authorization_endpoint=str(data["authorization_endpoint"]),
-                token_endpoint=str(data["token_endpoint"]),
-                revocation_endpoint=data.get("revocation_endpoint"),
-                device_authorization_endpoint=data.get("device_authorization_endpoint"),
-                iss_parameter_supported=bool(
-                    data.get("authorization_response_iss_parameter_supported", False)
-                ),
-                code_challenge_methods=list(data.get("code_challenge_methods_supported") or []),
-                userinfo_endpoint=data.get("userinfo_endpoint"),
-                scopes_supported=[str(s) for s in data.get("scopes_supported") or []],
-            )
-        except KeyError as exc:
-            raise LoginError(f"The server's metadata has no {exc.args[0]!r}.") from None
+        # Fields of the wrong type are treated as absent: bad metadata must give a
+        # message, never a crash later when an endpoint is used.
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return value if isinstance(value, str) and value else None
+
+        def names(name: str) -> list[str]:
+            value = data.get(name)
+            return [str(v) for v in value] if isinstance(value, list) else []
+
+        for required in ("issuer", "authorization_endpoint", "token_endpoint"):
+            if text(required) is None:
+                raise LoginError(f"The server's metadata has no {required!r}.")
+        return cls(
+            issuer=str(text("issuer")),
+            authorization_endpoint=str(text("authorization_endpoint")),
+            token_endpoint=str(text("token_endpoint")),
+            revocation_endpoint=text("revocation_endpoint"),
+            device_authorization_endpoint=text("device_authorization_endpoint"),
+            iss_parameter_supported=data.get("authorization_response_iss_parameter_supported")
+            is True,
+            code_challenge_methods=names("code_challenge_methods_supported"),
+            userinfo_endpoint=text("userinfo_endpoint"),
+            scopes_supported=names("scopes_supported"),
+        )
 
 
 def identity_scopes(metadata: ServerMetadata) -> list[str]:
@@ -82,31 +92,45 @@ def well_known_urls(issuer: str) -> list[str]:
 
 
 def discover(http: httpx.Client, issuer: str) -> ServerMetadata:
-    last_status: int | None = None
+    """The issuer's metadata. A server that is down or busy (5xx, 429) is Unavailable
+    (exit 69); one that answers without usable metadata, or names another issuer, means
+    TWG_IDP_URL is wrong (ConfigError, exit 78)."""
+    statuses: list[int] = []
     for url in well_known_urls(issuer):
         try:
             response = http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise NetworkError(
-                f"Could not reach the identity provider at {issuer} ({type(exc).__name__}).",
-                "Check TWG_IDP_URL and your network connection.",
-            ) from None
+            raise unreachable(url, exc, "TWG_IDP_URL") from None
+        statuses.append(response.status_code)
         if response.status_code == 200:
             try:
                 data = response.json()
             except ValueError:
                 continue
             if isinstance(data, dict):
-                metadata = ServerMetadata.from_json(data)
+                try:
+                    metadata = ServerMetadata.from_json(data)
+                except LoginError as exc:
+                    raise ConfigError(
+                        f"{url} is not usable OAuth metadata: {exc.message}",
+                        "Check TWG_IDP_URL: it must be the issuer URL of an OAuth 2.1 server.",
+                    ) from None
                 # RFC 8414 section 3.3: the issuer must match the one we asked about.
                 if metadata.issuer.rstrip("/") != issuer.rstrip("/"):
-                    raise LoginError(
+                    raise ConfigError(
                         f"The server at {issuer} says its issuer is {metadata.issuer}; "
-                        "refusing mismatched metadata (RFC 8414 section 3.3)."
+                        "refusing mismatched metadata (RFC 8414 section 3.3).",
+                        f"Set TWG_IDP_URL={metadata.issuer} if that server is the one you mean.",
                     )
                 return metadata
-        last_status = response.status_code
-    raise LoginError(
-        f"{issuer} publishes no OAuth server metadata (last HTTP status {last_status}).",
+    if any(status >= 500 or status == 429 for status in statuses):
+        raise Unavailable(
+            f"The identity provider at {issuer} is not answering usefully "
+            f"(HTTP {statuses[-1]} for its metadata).",
+            "Try again later.",
+        )
+    raise ConfigError(
+        f"{issuer} publishes no OAuth server metadata (HTTP {', '.join(map(str, statuses))} "
+        f"for {' and '.join(well_known_urls(issuer))}).",
         "Check TWG_IDP_URL: it must be the issuer URL of an OAuth 2.1 server.",
     )

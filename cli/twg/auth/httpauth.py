@@ -7,6 +7,24 @@ from collections.abc import Generator
 import httpx
 
 from twg.auth.session import Credentials, SessionManager
+from twg.errors import ConfigError
+
+
+def _bound_to(creds: Credentials, url: httpx.URL) -> None:
+    """Refuse to attach a token to a request for a host its issuer is not tied to:
+    the API recorded at login, or the issuer itself. Nothing is sent."""
+    conf = creds.conf
+    if conf is None or not conf.api_url:
+        return  # a delegated token, or a session saved before twg recorded its API
+    target = str(url)
+    for base in (conf.api_url.rstrip("/"), conf.key):
+        if target == base or target.startswith(base + "/"):
+            return
+    raise ConfigError(
+        f"Your session for {conf.key} may only be used with {conf.api_url}, not "
+        f"{url.scheme}://{url.host}. Nothing was sent.",
+        "Unset TWG_API_URL (or set it back), or log in for that API with `twg login`.",
+    )
 
 
 class TwgAuth(httpx.Auth):
@@ -18,6 +36,7 @@ class TwgAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         creds = self.session.ensure_fresh()
         self.credentials = creds
+        _bound_to(creds, request.url)
         request.headers["Authorization"] = f"Bearer {creds.tokens.access_token}"
         response = yield request
         self.session.clock.observe_date_header(response.headers.get("date"))

@@ -6,19 +6,22 @@ Windows. The OS drops it if the holder dies, so a crash never leaves it stuck.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import time
 from pathlib import Path
 from types import TracebackType
 
 from twg.auth.atomic import ensure_private_dir
-from twg.errors import StorageError
+from twg.errors import EXIT_TEMPFAIL, ConfigError, StorageError
 
 LOCK_NAME = "refresh.lock"
 
 
 class LockTimeout(StorageError):
     code = "LOCK_TIMEOUT"
+    exit_code = EXIT_TEMPFAIL
 
 
 class RefreshLock:
@@ -30,12 +33,25 @@ class RefreshLock:
 
     def acquire(self) -> None:
         ensure_private_dir(self.path.parent)
+        # Never follow a symbolic link planted as the lock: it could point anywhere.
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ConfigError(
+                    f"The refresh lock {self.path} is a symbolic link; twg will not follow it.",
+                    f"Remove it (`rm {self.path}`) and run the command again.",
+                ) from None
             raise StorageError(
                 f"Cannot open the refresh lock {self.path}: {exc.strerror}."
             ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ConfigError(
+                f"The refresh lock {self.path} is not a regular file.",
+                "Remove it and run the command again.",
+            )
         deadline = time.monotonic() + self.timeout
         while True:
             if _try_lock(fd):

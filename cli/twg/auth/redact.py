@@ -25,9 +25,16 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 
 
-def redact(text: str) -> str:
+def redact(text: str, *, min_secret: int = 1) -> str:
+    """``text`` with secrets replaced. ``min_secret``: leave shorter values alone (the
+    scenario reports keep ``"code": "AUTH_INVALID"``; an OAuth code is never that short)."""
+
+    def hide(m: re.Match[str]) -> str:
+        secret = m.group(0)[len(m.group(1)) :]
+        return m.group(1) + REDACTED if len(secret) >= min_secret else m.group(0)
+
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        text = pattern.sub(hide, text)
     return text
 
 

@@ -7,6 +7,7 @@ clock) does not make the CLI refresh too early or too late.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -19,6 +20,21 @@ from twg.auth.atomic import atomic_write
 FILENAME = "server-time.json"
 # Re-save only when the skew moved by more than this: Date has one-second resolution.
 SAVE_THRESHOLD = 5.0
+# A skew beyond this is a broken file or header, not a clock: ignore it.
+MAX_SKEW = 10 * 366 * 86400.0
+
+
+def usable_skew(value: object) -> float | None:
+    """``value`` as a skew if it is a finite, plausible number of seconds, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        skew = float(value)
+    except ValueError:
+        return None
+    if not math.isfinite(skew) or abs(skew) > MAX_SKEW:
+        return None
+    return skew
 
 
 class ServerClock:
@@ -32,9 +48,12 @@ class ServerClock:
     def load(self, config_dir: Path) -> None:
         """Start from the skew a previous run saved (unless one was observed already)."""
         try:
-            data = json.loads((config_dir / FILENAME).read_text(encoding="utf-8"))
-            skew = float(data["skew"])
-        except (OSError, ValueError, TypeError, KeyError):
+            data = json.loads((config_dir / FILENAME).read_bytes().decode("utf-8"))
+        except (OSError, ValueError):
+            return
+        # NaN, Infinity or nonsense: a broken cache, not a clock. Start from zero.
+        skew = usable_skew(data.get("skew")) if isinstance(data, dict) else None
+        if skew is None:
             return
         self.persisted = skew
         if not self.observed:
@@ -54,6 +73,12 @@ class ServerClock:
             return
         self.persisted = self.skew
 
+    def set_skew(self, value: object) -> None:
+        """Adopt a saved skew, ignoring one that is not a finite, plausible number."""
+        skew = usable_skew(value)
+        if skew is not None:
+            self.skew = skew
+
     def now(self) -> float:
         return self.local_now() + self.skew
 
@@ -63,7 +88,7 @@ class ServerClock:
             return
         try:
             server = parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return
         # Date has one-second resolution: ignore sub-second noise around zero skew.
         skew = server - self.local_now()

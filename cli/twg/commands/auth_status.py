@@ -7,7 +7,7 @@ from typing import Any
 
 from twg.auth import auth_conf
 from twg.commands._format import duration, iso
-from twg.errors import AuthInvalid, AuthRequired, TwgError
+from twg.errors import AuthInvalid, TwgError
 from twg.factory import Factory
 
 
@@ -32,7 +32,15 @@ def status(f: Factory) -> dict[str, Any]:
     override = session.env_override()
     conf = session.load_conf()
     now = f.clock.now()
-    data: dict[str, Any] = {"logged_in": False, "config_dir": str(f.settings.config_dir)}
+    data: dict[str, Any] = {
+        "logged_in": False,
+        "issuer": session.issuer,
+        "config_dir": str(f.settings.config_dir),
+        "other_sessions": [
+            {"issuer": c.key, "account": c.email or c.name or c.account_id}
+            for c in session.other_sessions()
+        ],
+    }
     if override:
         data.update(logged_in=True, token_source="env", auth_method="TWG_OAUTH_ACCESS_TOKEN")  # noqa: S106
         data["bitbucket_token"] = _bitbucket(f, conf.store if conf else None)
@@ -48,7 +56,6 @@ def status(f: Factory) -> dict[str, Any]:
         account={"id": conf.account_id, "email": conf.email, "name": conf.name},
         site={"id": conf.site_id, "name": conf.site_name, "url": conf.site_url},
         scopes=conf.scopes,
-        issuer=conf.issuer,
         token_source=creds.source if creds else None,
         storage={"backend": store.name, "description": store.describe()},
         access_token_expires_at=iso(conf.access_expires_at),
@@ -74,14 +81,10 @@ def status(f: Factory) -> dict[str, Any]:
 def run(opts: Options, f: Factory) -> int:
     data = status(f)
     if not data["logged_in"]:
-        conf = None
-        try:
-            conf = auth_conf.load(f.settings.config_dir)
-        except TwgError:
-            raise
+        conf = f.session.load_conf()
         if conf is not None and conf.invalid_reason:
             raise AuthInvalid(conf.invalid_reason, "Run `twg login` to sign in again.")
-        raise AuthRequired("You are not logged in.", "Run `twg login` to sign in.")
+        raise f.session.not_logged_in()
     if opts.json:
         f.io.out_json(data)
         return 0
@@ -93,7 +96,7 @@ def run(opts: Options, f: Factory) -> int:
     else:
         account = data["account"]
         who = auth_conf.describe_account(account["id"], account["email"], account["name"])
-        lines.append(f"Logged in as {who}")
+        lines.append(f"Logged in to {data['issuer']} as {who}")
         site = data["site"]
         lines.append(f"Site: {site['name']} ({site['url']})" if site["id"] else "Site: unknown")
         lines.append(f"Scopes: {' '.join(data['scopes'])}")
@@ -106,6 +109,10 @@ def run(opts: Options, f: Factory) -> int:
         lines.append(f"Storage: {data['storage']['description']}")
         lines.append(f"Config: {data['config_dir']}/auth.conf")
     lines.append(f"Bitbucket token: {data['bitbucket_token']}")
+    others = data["other_sessions"]
+    if others:
+        lines.append("Other stored sessions (set TWG_IDP_URL to use one):")
+        lines.extend(f"  {o['issuer']} ({o['account'] or 'unknown account'})" for o in others)
     for line in lines:
         f.io.out(line)
     return 0

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from twg.auth import auth_conf
 from twg.auth.auth_conf import AuthConf
 from twg.auth.browser_flow import BrowserUnavailable, browser_login
+from twg.auth.browser_open import BrowserFailed, BrowserLaunch
 from twg.auth.device import poll_device_token
-from twg.auth.discovery import identity_scopes
+from twg.auth.discovery import ATLASSIAN_ISSUER, identity_scopes
 from twg.auth.identity import Site, fetch_me, fetch_sites, fetch_userinfo
 from twg.auth.oauth_client import OAuthClient
 from twg.auth.oauth_errors import OAuthErrorResponse
 from twg.auth.tokens import TokenSet
 from twg.commands.bitbucket_token import ask_and_save
-from twg.errors import AuthInvalid, LoginError, TwgError, UsageError
+from twg.errors import (
+    AuthInvalid,
+    ConfigError,
+    LoginError,
+    TwgError,
+    Unavailable,
+    UsageError,
+)
 from twg.factory import Factory
 
 
@@ -48,6 +57,9 @@ def _already_logged_in(f: Factory) -> AuthConf | None:
         creds = f.session.load()
         if creds is None or creds.conf is None:
             return None
+        wanted = (f.settings.idp_url or ATLASSIAN_ISSUER).rstrip("/")
+        if creds.conf.issuer.rstrip("/") != wanted:
+            return None  # a login at another identity provider: this one is new
         creds = f.session.ensure_fresh()
         # A live check: an admin may have revoked the session since the last use.
         with f.http(auth=TwgAuth(f.session)) as client:
@@ -61,19 +73,83 @@ def _already_logged_in(f: Factory) -> AuthConf | None:
     return f.session.load_conf()
 
 
-def _device_login(f: Factory, client: OAuthClient, scopes: str) -> TokenSet:
+SPINNER = "|/-\\"
+
+
+def _span(seconds: float) -> str:
+    minutes = seconds / 60
+    if minutes >= 1:
+        return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
+
+
+class _Countdown:
+    """A spinner and the time left, rewritten in place on a terminal (nothing elsewhere)."""
+
+    def __init__(self, f: Factory, what: str) -> None:
+        self.io = f.io
+        self.what = what
+        self.turn = 0
+
+    def __call__(self, left: float) -> None:
+        if not self.io.can_show_status:
+            return
+        self.turn += 1
+        whole = int(left)
+        self.io.status(
+            f"{SPINNER[self.turn % len(SPINNER)]} {self.what}: "
+            f"{whole // 60}:{whole % 60:02d} left (Ctrl-C cancels)"
+        )
+
+
+def _browser_failed(exc: BrowserFailed) -> LoginError:
+    return LoginError(
+        f"The sign-in did not complete: {exc.reason}.",
+        "Fix the BROWSER setting (or the account it signs in as), or run "
+        "`twg login --no-browser` and open the URL yourself.",
+    )
+
+
+def _opener(f: Factory, opts: Options) -> Callable[[str], bool] | None:
+    """The browser opener, or None when no browser should (or can) be opened here."""
+    if opts.no_browser or not _can_open_browser(f):
+        return None
+    return f.open_browser
+
+
+def _device_login(
+    f: Factory, client: OAuthClient, scopes: str, opener: Callable[[str], bool] | None
+) -> TokenSet:
     try:
         grant = client.device_authorize(scopes, {"audience": "api.atlassian.com"})
     except OAuthErrorResponse as exc:
+        if exc.status >= 500 or exc.status == 429 or exc.error == "invalid_client":
+            raise _token_error(f, exc) from None
         raise LoginError(
             f"Device login is not available: {exc.description or exc.error}.",
             "Use `twg login` with a browser, or `twg login --no-browser`.",
         ) from None
+    # The URL and code are always printed: the browser may not be the one the user uses.
     f.io.err(f"To sign in, open {grant.verification_uri} and enter the code: {grant.user_code}")
     if grant.verification_uri_complete:
-        f.io.err(f"Or open: {grant.verification_uri_complete}")
-    f.io.err("Waiting for approval...")
-    return poll_device_token(client, grant, f.login_timeout)
+        f.io.err(f"Or open this URL, which carries the code: {grant.verification_uri_complete}")
+    launch: BrowserLaunch | None = None
+    if opener is not None:
+        f.io.err("Opening it in your browser.")
+        launch = BrowserLaunch(opener, grant.verification_uri_complete or grant.verification_uri)
+    limit = min(f.login_timeout, grant.expires_in)
+    f.io.err(f"Waiting up to {_span(limit)} for approval. Press Ctrl-C to cancel.")
+    countdown = _Countdown(f, "Waiting for approval")
+
+    def tick(left: float) -> None:
+        if launch is not None:
+            launch.check()  # raises BrowserFailed: stop now, say why
+        countdown(left)
+
+    try:
+        return poll_device_token(client, grant, f.login_timeout, tick=tick)
+    except BrowserFailed as exc:
+        raise _browser_failed(exc) from None
 
 
 def _choose_site(f: Factory, sites: list[Site], wanted: str | None) -> Site:
@@ -82,7 +158,11 @@ def _choose_site(f: Factory, sites: list[Site], wanted: str | None) -> Site:
             if site.matches(wanted):
                 return site
         names = ", ".join(f"{s.name} ({s.url})" for s in sites) or "none"
-        raise UsageError(f"No site matches --site {wanted!r}. Your sites: {names}.")
+        raise UsageError(
+            f"You signed in, but your account cannot use a site matching --site {wanted!r}; "
+            "nothing was saved and the new tokens were revoked.",
+            f"Sites available to you: {names}. Run `twg login --site NAME` with one of them.",
+        )
     if len(sites) == 1:
         return sites[0]
     if not f.io.interactive:
@@ -114,6 +194,7 @@ def run(opts: Options, f: Factory) -> int:
             "TWG_OAUTH_ACCESS_TOKEN is set, so twg uses that token and will not log in.",
             "Unset TWG_OAUTH_ACCESS_TOKEN to log in with your own account.",
         )
+    _ = f.login_timeout  # a malformed TWG_LOGIN_TIMEOUT fails now, before any sign-in
     previous: AuthConf | None = None
     if not opts.force:
         previous = _already_logged_in(f)
@@ -140,30 +221,69 @@ def run(opts: Options, f: Factory) -> int:
     if not use_device and no_browser_here and client.metadata.device_authorization_endpoint:
         f.io.err("No browser can be opened here: using device login instead.")
         use_device = True
-    if use_device:
-        tokens = _device_login(f, client, " ".join(scopes))
-    else:
-
-        def show(url: str) -> None:
-            f.io.err("Opening your browser to sign in. If it does not open, visit this URL:")
-            f.io.err(url)
-
-        try:
-            tokens = browser_login(
-                client,
-                scopes,
-                None if opts.no_browser else f.open_browser,
-                show,
-                f.login_timeout,
-            )
-        except BrowserUnavailable:
-            if not client.metadata.device_authorization_endpoint:
-                raise LoginError(
-                    "No browser could be opened.", "Run `twg login --no-browser`."
-                ) from None
-            f.io.err("No browser could be opened: using device login instead.")
-            tokens = _device_login(f, client, " ".join(scopes))
+    try:
+        tokens = _sign_in(f, opts, client, scopes, use_device)
+    except OAuthErrorResponse as exc:
+        raise _token_error(f, exc) from None
     return _finish(opts, f, tokens)
+
+
+def _sign_in(
+    f: Factory, opts: Options, client: OAuthClient, scopes: list[str], use_device: bool
+) -> TokenSet:
+    opener = _opener(f, opts)
+    if use_device:
+        return _device_login(f, client, " ".join(scopes), opener)
+
+    def show(url: str) -> None:
+        if opener is None:
+            f.io.err("Open this URL in a browser to sign in:")
+        else:
+            f.io.err("Opening your browser to sign in. If it does not open, visit this URL:")
+        f.io.err(url)
+        f.io.err(
+            f"Waiting up to {_span(f.login_timeout)} for the sign-in to finish. "
+            "Press Ctrl-C to cancel."
+        )
+
+    try:
+        return browser_login(
+            client,
+            scopes,
+            opener,
+            show,
+            f.login_timeout,
+            redirect_uri=f.settings.redirect_uri,
+            tick=_Countdown(f, "Waiting for the browser"),
+        )
+    except BrowserFailed as exc:
+        raise _browser_failed(exc) from None
+    except BrowserUnavailable:
+        if not client.metadata.device_authorization_endpoint:
+            raise LoginError(
+                "No browser could be opened.", "Run `twg login --no-browser`."
+            ) from None
+        f.io.err("No browser could be opened: using device login instead.")
+        return _device_login(f, client, " ".join(scopes), None)
+
+
+def _token_error(f: Factory, exc: OAuthErrorResponse) -> TwgError:
+    """A token endpoint's refusal during login, as an error with the right exit code."""
+    said = exc.error + (f" ({exc.description})" if exc.description else "")
+    if exc.error == "invalid_client" or exc.status == 401:
+        return ConfigError(
+            f"The identity provider refused twg's client credentials for client id "
+            f"{f.client_id}: {said}.",
+            "Check TWG_CLIENT_ID and TWG_CLIENT_SECRET, or run `twg setup client` again.",
+        )
+    if exc.status >= 500 or exc.status == 429:
+        return Unavailable(
+            f"The identity provider could not finish the sign-in: HTTP {exc.status} {said}.",
+            "Try again later.",
+        )
+    return LoginError(
+        f"The identity provider refused the sign-in: {said}.", "Run `twg login` again."
+    )
 
 
 def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
@@ -189,13 +309,15 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
     else:
         unknown.append("a site (the token reaches no site)")
     old_store_name = None
+    old_issuer = None
     with contextlib.suppress(TwgError):
-        old = auth_conf.load(settings.config_dir)
+        old = f.session.load_conf()
         old_store_name = old.store if old else None
+        old_issuer = old.issuer if old else None
     store = f.store()
     conf = AuthConf(
         issuer=f.metadata.issuer,
-        client_id=settings.client_id,
+        client_id=f.client_id,
         store=store.name,
         account_id=me.get("account_id") if me else None,
         email=me.get("email") if me else None,
@@ -207,21 +329,25 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
         last_refresh_at=tokens.issued_at,
         logged_in_at=tokens.issued_at,
         unknown=unknown,
+        api_url=settings.api_url,
     )
     old_refresh = None
     if old_store_name:
         with contextlib.suppress(TwgError):
             old_store = f.store(old_store_name)
-            old_refresh = old_store.get("refresh_token")
+            old_refresh = (old_store.get_tokens(f.session.issuer) or {}).get("refresh_token")
             if old_store_name != store.name:
                 # Moving stores: carry the Bitbucket token over, clear the old tokens.
                 bb = old_store.get("bitbucket_token")
                 if bb and not store.get("bitbucket_token"):
                     store.set("bitbucket_token", bb)
-                for key in ("access_token", "refresh_token", "bitbucket_token"):
-                    old_store.delete(key)
+                old_store.set_tokens(f.session.issuer, None)
+                old_store.delete("bitbucket_token")
     f.session.save_locked(conf, tokens, store)
-    if old_refresh and old_refresh != tokens.refresh_token:
+    # Tokens go only to the issuer that minted them: an old login at another identity
+    # provider is left alone (its tokens are removed here, not sent elsewhere).
+    same_issuer = (old_issuer or "").rstrip("/") == f.metadata.issuer.rstrip("/")
+    if old_refresh and old_refresh != tokens.refresh_token and same_issuer:
         _revoke_quietly(f, TokenSet("", old_refresh, 0.0, None))
     bb_line = ask_and_save(f, store, conf.email, opts.force)
     conf_path = auth_conf.path_in(settings.config_dir)
@@ -248,8 +374,9 @@ def _finish(opts: Options, f: Factory, tokens: TokenSet) -> int:
         f.io.err(f"Site: {site.name} ({site.url})")
     for item in unknown:
         f.io.err(f"Could not learn {item} from this server.")
-    f.io.err(f"Credentials saved to {conf_path}")
-    f.io.err(f"Secrets stored in: {store_text}")
+    # Say where each part went: auth.conf holds no secret, the tokens are elsewhere.
+    f.io.err(f"Credentials saved to {conf_path}: your account, site and token times (no secrets).")
+    f.io.err(f"Secrets stored in: {store_text}, holding the access and refresh tokens.")
     f.io.err(bb_line)
     return 0
 

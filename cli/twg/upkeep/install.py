@@ -1,0 +1,50 @@
+"""Enabling and disabling the scheduled upkeep, and keeping upkeep.json in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twg.upkeep import state as upkeep_state
+from twg.upkeep.policy import INTERVAL
+from twg.upkeep.scheduler import Installed, Launcher, Scheduler, SchedulerUnavailable
+from twg.upkeep.state import iso
+
+
+def enable(scheduler: Scheduler, launcher: Launcher, config_dir: Path, now: float) -> Installed:
+    """Install and start the schedule; on failure upkeep stays disabled and upkeep.json
+    says why (in the scheduler's own words), then the error is raised."""
+    state = upkeep_state.load(config_dir)
+    try:
+        installed = scheduler.enable(launcher)
+    except SchedulerUnavailable as exc:
+        state.enabled = False
+        state.backend = scheduler.name
+        state.last_error = exc.message
+        upkeep_state.save(config_dir, state)
+        exc.remedy = scheduler.repair_hint()
+        raise
+    except OSError as exc:
+        state.enabled = False
+        state.last_error = f"could not write the {scheduler.label} files: {exc.strerror or exc}"
+        upkeep_state.save(config_dir, state)
+        raise SchedulerUnavailable(state.last_error, scheduler.repair_hint()) from None
+    state.enabled = True
+    state.backend = scheduler.name
+    state.launcher = " ".join(launcher.argv)
+    state.interval_seconds = INTERVAL
+    state.enabled_at = iso(now)
+    state.last_error = None
+    upkeep_state.save(config_dir, state)
+    return installed
+
+
+def disable(scheduler: Scheduler, config_dir: Path) -> list[str]:
+    """Stop and remove the schedule; upkeep.json says disabled even if the OS tool
+    complained (the problems are returned for the user)."""
+    problems = scheduler.disable()
+    state = upkeep_state.load(config_dir)
+    state.enabled = False
+    state.last_error = "; ".join(problems) or None
+    if config_dir.is_dir() or state.backend:
+        upkeep_state.save(config_dir, state)
+    return problems

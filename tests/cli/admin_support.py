@@ -1,0 +1,74 @@
+"""Running the real `twg` (in-process) against the real mock on a loopback socket, as
+people: each has their own config directory, alice/bob sign in through the mock's robot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mock_idp.browser import Robot
+from mock_idp.pytest_plugin import CliResult as Result
+from mock_idp.seed import ACME_SITE_ID
+from twg.iostreams import IOStreams
+from twg.main import main
+
+
+@dataclass
+class Person:
+    """One person at their own machine (config dir), talking to the mock at ``url``."""
+
+    email: str
+    home: Path
+    url: str
+
+    @property
+    def config_dir(self) -> Path:
+        return self.home / "twg"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "HOME": str(self.home),
+            "TWG_CONFIG_DIR": str(self.config_dir),
+            "TWG_IDP_URL": self.url,
+            "TWG_API_URL": self.url,
+            "TWG_CREDENTIAL_STORE": "file",
+            "TWG_LOGIN_TIMEOUT": "30",
+            **extra,
+        }
+
+    def browser(self, url: str) -> bool:
+        with Robot(user=self.email, site=ACME_SITE_ID, client=httpx.Client(timeout=30)) as robot:
+            robot.run(url)
+        return True
+
+    def twg(
+        self,
+        *args: str,
+        stdin: str = "",
+        tty: bool = False,
+        hidden: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        stdin_stream: Any = None,
+        browser: Callable[[str], bool] | None = None,
+        login_timeout: float = 30.0,
+    ) -> Result:
+        io = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden)
+        if stdin_stream is not None:
+            io.stdin = stdin_stream
+        code = main(
+            list(args),
+            io=io,
+            environ=self.env(**(env or {})),
+            browser=browser or self.browser,
+            login_timeout=login_timeout,
+        )
+        return Result(code, io.output(), io.errors(), io.hidden_prompts)  # type: ignore[attr-defined]
+
+
+def snapshot(directory: Path, names: tuple[str, ...]) -> dict[str, bytes | None]:
+    """The bytes of each named file (None when absent), to compare byte for byte."""
+    return {n: (directory / n).read_bytes() if (directory / n).exists() else None for n in names}
