@@ -197,7 +197,12 @@ class Robot:
         query = parse_qs(urlsplit(target).query)
         answer = self.client.get(target)
         outcome = query.get("error", ["code"])[0]
-        return f"{', '.join(self.log)}; callback got {outcome}, answered HTTP {answer.status_code}"
+        said = f"{', '.join(self.log)}; callback got {outcome}, answered HTTP {answer.status_code}"
+        if answer.status_code >= 400:
+            # The client refused what we brought back (e.g. a state that is not its own):
+            # a person would see its error page; the robot says so and exits non-zero.
+            raise RobotError(said)
+        return said
 
 
 def _one_line(text: str) -> str:

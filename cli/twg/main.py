@@ -37,12 +37,12 @@ auth_app = typer.Typer(
 )
 # `twg setup` runs the full setup; `twg setup bitbucket|client` one part of it.
 setup_app = typer.Typer(
-    help="Log in, add the Bitbucket token and enable upkeep (or one part: bitbucket, client).",
+    help="Log in, save the Bitbucket token, enable upkeep.",
     invoke_without_command=True,
     context_settings=CONTEXT,
 )
 upkeep_app = typer.Typer(
-    help="The per-user helper that keeps your session fresh for sandboxed agents.",
+    help="Keep the session fresh for sandboxed agents.",
     no_args_is_help=True,
     context_settings=CONTEXT,
 )

@@ -71,6 +71,14 @@ class Scenario:
         """Restarting the mock needs a mock the runner started itself."""
         return any(step.kind == "restart_mock" for step in self.steps)
 
+    @property
+    def needs_read_only_config(self) -> bool:
+        """A step runs twg with its config directory read-only (a sandboxed agent)."""
+        return any(
+            isinstance(step.spec, dict) and step.spec.get("read_only_config")
+            for step in self.steps
+        )
+
 
 def describe(kind: str, value: Any) -> str:
     """A one-line summary of a step for progress lines and reports."""

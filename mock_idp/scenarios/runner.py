@@ -23,7 +23,7 @@ from mock_idp.scenarios.results import (
 )
 from mock_idp.scenarios.steps import Context, StepFailed, run_step
 from mock_idp.scenarios.target import MockControl, TargetError
-from mock_idp.scenarios.twg_process import TwgCli
+from mock_idp.scenarios.twg_process import TwgCli, read_only_unavailable
 from mock_idp.scenarios.variables import Variables
 
 
@@ -95,6 +95,11 @@ def run_scenario(scenario: Scenario, target: Target, progress: Progress | None) 
             "restart_mock needs the in-process mock (the runner cannot restart a mock it did "
             "not start); run it without --against"
         )
+        return result
+    why_not = read_only_unavailable() if scenario.needs_read_only_config else None
+    if why_not:
+        result.status = SKIPPED
+        result.message = f"read_only_config: {why_not}; run it as a non-root user or in-process"
         return result
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="twg-scenario-"))

@@ -4,6 +4,7 @@ environment and a config directory of its own (file credential store)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shlex
@@ -11,6 +12,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -191,6 +193,23 @@ class TwgCli:
         mine = sessions.get(self.mock_url.rstrip("/")) if isinstance(sessions, dict) else None
         flat = {k: v for k, v in data.items() if k != "sessions"}
         return flat | (mine if isinstance(mine, dict) else {})
+
+
+@functools.cache
+def read_only_unavailable() -> str | None:
+    """Why this machine cannot make a config directory read-only for twg, or None.
+
+    As root only ``chattr +i`` stops writes, and a container without
+    CAP_LINUX_IMMUTABLE refuses it: such scenarios are skipped with this reason."""
+    if getattr(os, "geteuid", lambda: -1)() != 0:
+        return None
+    with tempfile.TemporaryDirectory(prefix="twg-ro-probe-") as probe:
+        try:
+            _chattr("+i", [Path(probe)])
+        except ReadOnlyUnavailable as exc:
+            return f"cannot make a directory read-only for root here ({exc})"
+        _chattr("-i", [Path(probe)])
+    return None
 
 
 def _chattr(flag: str, paths: list[Path]) -> None:

@@ -174,3 +174,28 @@ def test_a_bad_fixed_redirect_uri_is_a_config_error(value: str, needle: str) -> 
 def test_ipv6_loopback_fixed_redirect_binds_ipv6() -> None:
     assert parse_redirect_uri("http://[::1]:8765/cb") == ("::1", 8765, "/cb")
     assert parse_redirect_uri("http://127.0.0.1:8765") == ("127.0.0.1", 8765, "/")
+
+
+def test_the_robot_browser_reports_a_refused_callback_as_a_failure(mock_server) -> None:
+    from urllib.parse import urlencode
+
+    from mock_idp.browser import Robot, RobotError
+    from twg.auth.pkce import Pkce
+
+    pkce = Pkce.new()
+    with CallbackServer(STATE) as server:
+        query = urlencode(
+            {
+                "client_id": "twg-cli",
+                "response_type": "code",
+                "redirect_uri": server.redirect_uri,
+                "scope": "read:me offline_access",
+                "state": "not-the-login-in-progress",
+                "code_challenge": pkce.challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        with Robot(user="alice@example.com") as robot, pytest.raises(RobotError) as caught:
+            robot.run(f"{mock_server.url}/authorize?{query}")
+        assert server.wait(0) is None
+    assert "callback got code, answered HTTP 400" in str(caught.value)

@@ -98,6 +98,11 @@ class MockControl:
             "/_mock/clock/advance", json={"seconds": seconds}, headers=self._control
         ).raise_for_status()
 
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        response = self.http.patch("/_mock/settings", json=changes, headers=self._control)
+        response.raise_for_status()
+        return dict(response.json())
+
     def audit(self, since: int = 0, event: str | None = None) -> list[dict[str, Any]]:
         params: dict[str, str | int] = {"since": since}
         if event:

@@ -68,9 +68,7 @@ def test_the_admin_flow_end_to_end(cli: Cli, mock: MockControl, tmp_path: Path) 
         "admin.sessions_revoked",
     ]
 
-    mock.http.patch(
-        "/_mock/settings", json={"client_address_override": "203.0.113.9"}
-    ).raise_for_status()
+    mock.settings(client_address_override="203.0.113.9")
     assert carol("admin", "allowlist", "set", "198.51.100.0/24").returncode == 0
     blocked = alice("api", f"{JIRA}/issue/ACME-1")
     assert blocked.returncode == 1

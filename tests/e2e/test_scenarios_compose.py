@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 CATALOGUE = REPO_ROOT / "scenarios"
 # Scenarios that need the runner's own in-process mock (they restart it): skipped in
 # Compose with the reason, run by tests/scenarios/test_catalogue.py.
-IN_PROCESS_ONLY = {"idp-restart-sqlite"}
+# Restarting needs the runner's own mock; a read-only config dir needs chattr +i as root,
+# which a container without CAP_LINUX_IMMUTABLE refuses (tests/e2e/test_upkeep_compose.py
+# runs that agent on a real read-only volume instead).
+IN_PROCESS_ONLY = {"idp-restart-sqlite", "upkeep-keeps-agent-fresh"}
 
 
 def test_the_whole_catalogue_passes_in_compose_with_reports_on_the_host(

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 admin_app = typer.Typer(
-    help="Administer your organization (Admin API key; kept apart from `twg login`).",
+    help="Administer your organization (Admin API key).",
     no_args_is_help=True,
 )
 auth_app = typer.Typer(
