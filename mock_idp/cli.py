@@ -113,10 +113,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _log_to_stderr(level: str) -> None:
     """The mock's own log (the request log among it) on stderr, one plain line each."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("twg-mock-idp: %(message)s"))
+    from twg.stderr_log import CurrentStderrHandler, install
+
     logger = logging.getLogger("mock_idp")
-    logger.addHandler(handler)
+    handler = CurrentStderrHandler()
+    handler.setFormatter(logging.Formatter("twg-mock-idp: %(message)s"))
+    install(logger, handler)
     logger.setLevel(level.upper())
     logger.propagate = False
 

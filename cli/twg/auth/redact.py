@@ -49,10 +49,12 @@ class RedactingFilter(logging.Filter):
 def configure_debug_logging(enabled: bool) -> None:
     if not enabled:
         return
-    handler = logging.StreamHandler()
+    from twg.stderr_log import CurrentStderrHandler, install
+
+    handler = CurrentStderrHandler()
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("[twg debug] %(name)s: %(message)s"))
     for name in ("twg", "httpx", "httpcore"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)
-        logger.addHandler(handler)
+        install(logger, handler)
