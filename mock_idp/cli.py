@@ -9,6 +9,7 @@ import os
 import socket
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from mock_idp.scenarios import command as scenario_command
@@ -86,7 +87,6 @@ def _serve(args: argparse.Namespace) -> int:
     except (ValueError, OSError, sqlite3.Error) as exc:
         print(f"twg-mock-idp: {exc}", file=sys.stderr)
         return 2
-    _log_to_stderr(log_level)
     # Bind before saying where we serve: a busy port is a clear error, not a line that
     # promises a URL, and --port 0 prints the port actually chosen.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -106,21 +106,34 @@ def _serve(args: argparse.Namespace) -> int:
     if token_file is not None:
         print(f"control API token: in {token_file}", flush=True)
     server = uvicorn.Server(uvicorn_config(app, args.host, port, log_level))
-    server.run(sockets=[sock])
-    store.close()
+    restore = _log_to_stderr(log_level)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        restore()
+        store.close()
     return 0 if server.started else 1
 
 
-def _log_to_stderr(level: str) -> None:
-    """The mock's own log (the request log among it) on stderr, one plain line each."""
+def _log_to_stderr(level: str) -> Callable[[], None]:
+    """The mock's own log (the request log among it) on stderr, one plain line each,
+    while it serves; returns what puts the logger back as it was."""
     from twg.stderr_log import CurrentStderrHandler, install
 
     logger = logging.getLogger("mock_idp")
+    before = (logger.level, logger.propagate)
     handler = CurrentStderrHandler()
     handler.setFormatter(logging.Formatter("twg-mock-idp: %(message)s"))
     install(logger, handler)
     logger.setLevel(level.upper())
     logger.propagate = False
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
+
+    return restore
 
 
 def _version() -> str:
