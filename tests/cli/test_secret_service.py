@@ -84,18 +84,38 @@ class SecretServiceBus:
         assert self.daemon.stdin is not None
         self.daemon.stdin.write(PASSWORD)
         self.daemon.stdin.close()
-        deadline = time.monotonic() + 10
+        # Wait until OUR daemon owns the Secret Service name. Asking the keyring anything
+        # earlier would make D-Bus start a daemon of its own (locked) that wins the name.
+        deadline = time.monotonic() + 30
+        owner = None
         while time.monotonic() < deadline:
-            if (
-                self.python(
-                    "import secretstorage as s; c = s.dbus_init(); "
-                    "assert not s.get_default_collection(c).is_locked()"
-                ).returncode
-                == 0
-            ):
-                return
+            owner = self.secrets_owner_pid()
+            if owner == self.daemon.pid:
+                break
+            if owner is not None:  # one D-Bus started: not ours, so not unlocked
+                self.kill_others(keep=self.daemon.pid)
             time.sleep(0.05)
-        raise AssertionError("gnome-keyring did not come up unlocked")
+        else:
+            raise AssertionError(f"gnome-keyring did not take the bus name (owner: {owner})")
+        unlocked = self.python(
+            "import secretstorage as s; c = s.dbus_init(); "
+            "assert not s.get_default_collection(c).is_locked()"
+        )
+        assert unlocked.returncode == 0, "gnome-keyring came up locked: " + unlocked.stderr
+
+    def secrets_owner_pid(self) -> int | None:
+        """The pid owning org.freedesktop.secrets, without activating anything."""
+        done = self.python(
+            "from jeepney import DBusAddress, new_method_call\n"
+            "from jeepney.io.blocking import open_dbus_connection\n"
+            "bus = DBusAddress('/org/freedesktop/DBus', bus_name='org.freedesktop.DBus',\n"
+            "                  interface='org.freedesktop.DBus')\n"
+            "with open_dbus_connection(bus='SESSION') as conn:\n"
+            "    call = new_method_call(bus, 'GetConnectionUnixProcessID', 's',\n"
+            "                           ('org.freedesktop.secrets',))\n"
+            "    print(conn.send_and_get_reply(call).body[0])\n"
+        )
+        return int(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
 
     def kill_keyring(self) -> None:
         if self.daemon is not None:
@@ -129,6 +149,9 @@ class SecretServiceBus:
     def kill_all_keyrings(self) -> None:
         """Every gnome-keyring-daemon of this bus, including ones D-Bus started itself."""
         self.kill_keyring()
+        self.kill_others(keep=None)
+
+    def kill_others(self, keep: int | None) -> None:
         marker = f"DBUS_SESSION_BUS_ADDRESS={self.env['DBUS_SESSION_BUS_ADDRESS']}".encode()
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
@@ -138,7 +161,8 @@ class SecretServiceBus:
                     continue
                 if marker not in (proc / "environ").read_bytes().split(b"\0"):
                     continue
-                os.kill(int(proc.name), signal.SIGKILL)
+                if int(proc.name) != keep:
+                    os.kill(int(proc.name), signal.SIGKILL)
             except (OSError, ValueError):
                 continue
 
