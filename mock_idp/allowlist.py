@@ -18,7 +18,7 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_idp.bodies import max_body_for
+from mock_idp.bodies import max_body_for, read_body
 from mock_idp.idp import MockIdP
 from mock_idp.models import AuthCode, DeviceCode, Org, RefreshToken, Site, TokenFamily
 from mock_idp.oauth.fast_token import TOKEN_PATH, BadBody, parse_params
@@ -127,16 +127,8 @@ def _bearer(header: str) -> str | None:
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     """Read the whole body, and a ``receive`` that hands the same body on."""
-    body = b""
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
-        if len(body) > max_body_for(TOKEN_PATH):
-            break
+    read = await read_body(receive, max_body_for(TOKEN_PATH))
+    body, more = read.body, read.more
     sent = False
 
     async def replay() -> Message:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
+
+from starlette.types import Receive
 
 # A token, revocation or form request is a few hundred bytes.
 OAUTH_MAX_BODY = 64 * 1024
@@ -40,6 +43,33 @@ class BodyTooDeep(UnusableBody):
 class BodyNotText(UnusableBody):
     """JSON holding a string that is not Unicode text (a lone surrogate): it could never
     be stored as UTF-8 nor sent back in an answer."""
+
+
+@dataclass(frozen=True)
+class ReadBody:
+    body: bytes
+    more: bool  # the client said more was coming (stopped at ``limit`` or a disconnect)
+    gone: bool  # the client disconnected before the end
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> ReadBody:
+    """Read an ASGI request body to its end, or until the client goes away, or (with a
+    ``limit``) until more than ``limit`` bytes have come: the caller decides what each
+    means, so no size is trusted and no disconnect is mistaken for an empty body."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return ReadBody(b"".join(chunks), more, gone=True)
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        more = message.get("more_body", False)
+        if limit is not None and size > limit:
+            break
+    return ReadBody(b"".join(chunks), more, gone=False)
 
 
 def max_body_for(path: str) -> int:

@@ -29,6 +29,7 @@ from mock_idp.bodies import (
     json_depth_exceeds,
     json_not_text,
     max_body_for,
+    read_body,
 )
 
 if TYPE_CHECKING:
@@ -192,20 +193,12 @@ async def _read_body(
     declared = headers.get(b"content-length", b"")
     if declared.isdigit() and int(declared) > limit:
         return None, too_large
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None, None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None, too_large
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    body = b"".join(chunks)
+    read = await read_body(receive, limit)
+    if read.gone:
+        return None, None
+    if len(read.body) > limit:
+        return None, too_large
+    body = read.body
     if json_depth_exceeds(body):
         return None, (
             400,

@@ -18,7 +18,10 @@ from typer._click import exceptions as click_exc
 from typer.core import TyperCommand
 
 from twg.commands.admin_app import admin_app
-from twg.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, TwgError
+from twg.commands.dispatch import JsonFlag
+from twg.commands.dispatch import execute as _execute
+from twg.commands.dispatch import factory as _factory
+from twg.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
 from twg.factory import Factory
 from twg.iostreams import IOStreams
 
@@ -59,16 +62,6 @@ class _PlainUsage(TyperCommand):
         return [piece.strip("{}") for piece in super().collect_usage_pieces(ctx)]
 
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
-
-
-def _factory(ctx: typer.Context) -> Factory:
-    obj = ctx.find_root().obj
-    if isinstance(obj, Factory):
-        return obj
-    return Factory(IOStreams.system())
-
-
 def _version(ctx: typer.Context, value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
@@ -93,24 +86,6 @@ def _root(
     """Teamwork Graph CLI: sign in to Atlassian and call its APIs.
 
     Run without a command, it shows this help and exits 2."""
-
-
-def _execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
-    """Run a command; turn a TwgError into its message (or JSON) and exit code."""
-    f = _factory(ctx)
-    try:
-        # Settings are checked up front (a malformed URL variable is a ConfigError).
-        from twg.auth.redact import configure_debug_logging
-
-        configure_debug_logging(f.settings.debug)
-        code = module.run(opts, f)
-    except TwgError as exc:
-        if as_json:
-            f.io.out_json(exc.to_json())
-        else:
-            f.io.err(f"{f.io.red('error:', f.io.stderr)} {exc.text()}")
-        code = exc.exit_code
-    raise typer.Exit(code)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_idp.bodies import UnusableBody, loads
+from mock_idp.bodies import UnusableBody, loads, read_body
 from mock_idp.oauth.adapters import FormRequest
 from mock_idp.oauth.server import MockAuthorizationServer
 
@@ -70,17 +70,12 @@ class TokenEndpointFastPath:
         if scope["type"] != "http" or scope["path"] != TOKEN_PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            # Its size was checked by guard.RequestGuard, in front of this handler.
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        # Its size was checked by guard.RequestGuard, in front of this handler.
+        read = await read_body(receive)
+        if read.gone:
+            return
         try:
-            answer = self.answer(scope, body)
+            answer = self.answer(scope, read.body)
         except Exception:  # a bug: answer like errors.py does, never with a traceback
             log.exception("unexpected error at the token endpoint")
             answer = _error(500, "server_error", "The mock IdP hit an unexpected error.")

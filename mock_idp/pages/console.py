@@ -46,6 +46,7 @@ NAV = (
     ("allowlist", "IP allowlist"),
     ("audit", "Audit log"),
 )
+TITLES = dict(NAV)
 
 
 def _idp(request: Request) -> MockIdP:
@@ -101,13 +102,35 @@ def _same_origin(request: Request) -> bool:
     return origin in (None, "null") and request.headers.get("sec-fetch-site") == "same-origin"
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    if not _same_origin(request):
-        return None
+async def _fields(request: Request) -> dict[str, str]:
     try:
         return await read_params(request)
     except BadBody:
         return {}
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    if not _same_origin(request):
+        return None
+    return await _fields(request)
+
+
+def _admin(request: Request) -> tuple[MockIdP, User, Org] | Response:
+    """The signed-in admin, or the redirect to the sign-in page."""
+    signed = _signed_in(request)
+    if signed is None:
+        return _see_other("/console")
+    return signed
+
+
+def _admin_post(request: Request) -> tuple[MockIdP, User, Org] | Response:
+    """As ``_admin``, and the POST must come from the console itself (CSRF)."""
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
+    if not _same_origin(request):
+        return _forbidden()
+    return signed
 
 
 async def _form_lists(request: Request) -> dict[str, list[str]]:
@@ -142,6 +165,13 @@ def _frame(org: Org, user: User, current: str, body: str, message: str = "") -> 
         '<form method=post action="/console/logout"><button class=secondary>Sign out</button>'
         "</form>"
     )
+
+
+def _section(
+    org: Org, user: User, current: str, body: str, message: str = "", status_code: int = 200
+) -> Response:
+    """A console page in section ``current`` (a key of NAV), titled as its nav link."""
+    return _page(TITLES[current], _frame(org, user, current, body, message), status_code)
 
 
 def _actor(user: User) -> Actor:
@@ -241,11 +271,11 @@ def _permission_boxes(allowed: set[str], allow_all: bool) -> str:
 
 @router.get("/settings")
 async def settings(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
     _, user, org = signed
-    return _page("TWG CLI settings", _frame(org, user, "settings", _settings_body(org)))
+    return _section(org, user, "settings", _settings_body(org))
 
 
 def _chosen(form: dict[str, list[str]]) -> tuple[bool, list[str]]:
@@ -258,11 +288,9 @@ def _chosen(form: dict[str, list[str]]) -> tuple[bool, list[str]]:
 @router.post("/settings/review")
 async def review(request: Request) -> Response:
     """The save dialog: the two choices of Atlassian Administration's dialog."""
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
-    if not _same_origin(request):
-        return _forbidden()
+    signed = _admin_post(request)
+    if isinstance(signed, Response):
+        return signed
     _, user, org = signed
     allow_all, permissions = _chosen(await _form_lists(request))
     hidden = ("<input type=hidden name=allow_all value=1>" if allow_all else "") + "".join(
@@ -282,16 +310,14 @@ async def review(request: Request) -> Response:
         "</button><button name=revoke value=1 id=save-revoke>Save and revoke sessions</button>"
         '</form><p><a href="/console/settings">Cancel</a></p></dialog>'
     )
-    return _page("TWG CLI settings", _frame(org, user, "settings", body))
+    return _section(org, user, "settings", body)
 
 
 @router.post("/settings")
 async def save_settings(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
-    if not _same_origin(request):
-        return _forbidden()
+    signed = _admin_post(request)
+    if isinstance(signed, Response):
+        return signed
     idp, user, org = signed
     form = await _form_lists(request)
     allow_all, permissions = _chosen(form)
@@ -304,7 +330,7 @@ async def save_settings(request: Request) -> Response:
         if revoke
         else "Saved without revoking sessions."
     )
-    return _page("TWG CLI settings", _frame(org, user, "settings", _settings_body(org), message))
+    return _section(org, user, "settings", _settings_body(org), message)
 
 
 def _settings_body(org: Org) -> str:
@@ -344,33 +370,31 @@ def _users_body(idp: MockIdP, org: Org, me: User) -> str:
 
 @router.get("/users")
 async def users(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
     idp, user, org = signed
-    return _page("Users", _frame(org, user, "users", _users_body(idp, org, user)))
+    return _section(org, user, "users", _users_body(idp, org, user))
 
 
 async def _user_action(request: Request, suspend: bool) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
-    form = await _form(request)
-    if form is None:
-        return _forbidden()
+    signed = _admin_post(request)
+    if isinstance(signed, Response):
+        return signed
+    form = await _fields(request)
     idp, user, org = signed
     try:
         target = org_admin.find_user(idp, org.id, form.get("email", ""))
         ended = org_admin.set_suspended(idp, org.id, _actor(user), target, suspend)
     except AdminActionError as exc:
         body = _users_body(idp, org, user)
-        return _page("Users", _frame(org, user, "users", body, exc.detail), exc.status_code)
+        return _section(org, user, "users", body, exc.detail, exc.status_code)
     message = (
         f"Suspended {target.email}: {ended} CLI session(s) ended."
         if suspend
         else f"Restored {target.email}."
     )
-    return _page("Users", _frame(org, user, "users", _users_body(idp, org, user), message))
+    return _section(org, user, "users", _users_body(idp, org, user), message)
 
 
 @router.post("/users/suspend")
@@ -409,30 +433,26 @@ def _sessions_body(idp: MockIdP, org: Org) -> str:
 
 @router.get("/sessions")
 async def sessions(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
     idp, user, org = signed
-    return _page("Active sessions", _frame(org, user, "sessions", _sessions_body(idp, org)))
+    return _section(org, user, "sessions", _sessions_body(idp, org))
 
 
 @router.post("/sessions/revoke")
 async def revoke(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
-    form = await _form(request)
-    if form is None:
-        return _forbidden()
+    signed = _admin_post(request)
+    if isinstance(signed, Response):
+        return signed
+    form = await _fields(request)
     idp, user, org = signed
     account = None if form.get("all") == "1" else form.get("account_id") or None
     if account is None and form.get("all") != "1":
         return _see_other("/console/sessions")
     count = org_admin.revoke_sessions(idp, org.id, _actor(user), account)
     body = _sessions_body(idp, org)
-    return _page(
-        "Active sessions", _frame(org, user, "sessions", body, f"Revoked {count} session(s).")
-    )
+    return _section(org, user, "sessions", body, f"Revoked {count} session(s).")
 
 
 # IP allowlist -----------------------------------------------------------------------------
@@ -454,31 +474,29 @@ def _allowlist_body(org: Org) -> str:
 
 @router.get("/allowlist")
 async def allowlist(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
     _, user, org = signed
-    return _page("IP allowlist", _frame(org, user, "allowlist", _allowlist_body(org)))
+    return _section(org, user, "allowlist", _allowlist_body(org))
 
 
 @router.post("/allowlist")
 async def save_allowlist(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
-    form = await _form(request)
-    if form is None:
-        return _forbidden()
+    signed = _admin_post(request)
+    if isinstance(signed, Response):
+        return signed
+    form = await _fields(request)
     idp, user, org = signed
     lines = [line.strip() for line in form.get("cidrs", "").splitlines() if line.strip()]
     try:
         cidrs = org_admin.parse_cidrs(lines)
     except AdminActionError as exc:
         body = _allowlist_body(org)
-        return _page("IP allowlist", _frame(org, user, "allowlist", body, exc.detail), 400)
+        return _section(org, user, "allowlist", body, exc.detail, 400)
     org_admin.set_allowlist(idp, org, _actor(user), cidrs)
     message = "Allowlist saved." if cidrs else "Allowlist cleared."
-    return _page("IP allowlist", _frame(org, user, "allowlist", _allowlist_body(org), message))
+    return _section(org, user, "allowlist", _allowlist_body(org), message)
 
 
 # audit log --------------------------------------------------------------------------------
@@ -486,9 +504,9 @@ async def save_allowlist(request: Request) -> Response:
 
 @router.get("/audit")
 async def audit(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
+    signed = _admin(request)
+    if isinstance(signed, Response):
+        return signed
     idp, user, org = signed
     found, _ = org_admin.org_events(idp, org.id, limit=10_000)
     rows = "".join(
@@ -502,4 +520,4 @@ async def audit(request: Request) -> Response:
         + rows
         + "</table>"
     )
-    return _page("Audit log", _frame(org, user, "audit", body))
+    return _section(org, user, "audit", body)

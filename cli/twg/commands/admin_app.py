@@ -6,9 +6,12 @@ functions, so ``twg --help`` stays fast.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+
+from twg.commands.dispatch import JsonFlag
+from twg.commands.dispatch import execute as _execute
 
 admin_app = typer.Typer(
     help="Administer your organization (Admin API key).",
@@ -23,16 +26,9 @@ admin_app.add_typer(auth_app, name="auth")
 admin_app.add_typer(permissions_app, name="permissions")
 admin_app.add_typer(allowlist_app, name="allowlist")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 OrgFlag = Annotated[
     str | None, typer.Option("--org", help="Act on this logged-in org instead of the current one.")
 ]
-
-
-def _execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
-    from twg.main import _execute as execute
-
-    execute(ctx, module, opts, as_json)
 
 
 @auth_app.command("login")

@@ -11,10 +11,8 @@ from twg.upkeep.runner import CommandRunner
 from twg.upkeep.scheduler import (
     Installed,
     Launcher,
-    SchedulerUnavailable,
     remove_files,
-    run_all,
-    write_files,
+    write_and_enable,
 )
 
 LABEL = "dev.twg.upkeep"
@@ -56,15 +54,10 @@ class LaunchdScheduler:
         # Repair: an agent loaded from an older plist must be unloaded first, or
         # bootstrap fails with "service already loaded". Failure here means "not loaded".
         self.runner.run(["launchctl", "bootout", f"{self.domain}/{LABEL}"])
-        files = self.files(launcher)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        write_files(files)
-        try:
-            done = run_all(self.runner, self.enable_commands(), f"the {self.label}")
-        except SchedulerUnavailable:
-            remove_files(list(files))
-            raise
-        return Installed(self.name, f"{self.label} {LABEL}", tuple(files), tuple(done))
+        return write_and_enable(
+            self.runner, self.files(launcher), self.enable_commands(), self.name, self.label, LABEL
+        )
 
     def disable(self) -> list[str]:
         problems: list[str] = []

@@ -145,6 +145,25 @@ def write_files(files: Mapping[Path, bytes]) -> None:
         atomic_write(path, body, mode=0o644)
 
 
+def write_and_enable(
+    runner: CommandRunner,
+    files: Mapping[Path, bytes],
+    commands: Sequence[Sequence[str]],
+    name: str,
+    label: str,
+    unit: str,
+) -> Installed:
+    """Write the definition files, then run the commands that enable them. When the
+    scheduler refuses, the files are removed again: nothing half-installed stays."""
+    write_files(files)
+    try:
+        done = run_all(runner, commands, f"the {label}")
+    except SchedulerUnavailable:
+        remove_files(list(files))
+        raise
+    return Installed(name, f"{label} {unit}", tuple(files), tuple(done))
+
+
 def choose(
     platform: str,
     environ: Mapping[str, str],

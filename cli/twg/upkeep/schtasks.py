@@ -11,9 +11,8 @@ from twg.upkeep.runner import CommandRunner
 from twg.upkeep.scheduler import (
     Installed,
     Launcher,
-    SchedulerUnavailable,
-    run_all,
-    write_files,
+    remove_files,
+    write_and_enable,
 )
 
 TASK_NAME = "twg-upkeep"
@@ -99,14 +98,14 @@ class TaskScheduler:
         return [["schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(self.path), "/F"]]
 
     def enable(self, launcher: Launcher) -> Installed:
-        files = self.files(launcher)
-        write_files(files)
-        try:
-            done = run_all(self.runner, self.enable_commands(), f"the {self.label}")
-        except SchedulerUnavailable:
-            self.path.unlink(missing_ok=True)
-            raise
-        return Installed(self.name, f"{self.label} {TASK_NAME}", tuple(files), tuple(done))
+        return write_and_enable(
+            self.runner,
+            self.files(launcher),
+            self.enable_commands(),
+            self.name,
+            self.label,
+            TASK_NAME,
+        )
 
     def disable(self) -> list[str]:
         problems: list[str] = []
@@ -115,11 +114,7 @@ class TaskScheduler:
         out = self.runner.run(["schtasks", "/Delete", "/TN", TASK_NAME, "/F"])
         if not out.ok:
             problems.append(f"schtasks /Delete: {out.problem()}")
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            problems.append(f"could not remove {self.path}: {exc.strerror or exc}")
-        return problems
+        return problems + remove_files([self.path])
 
     def installed(self) -> bool:
         return self.path.exists()

@@ -10,10 +10,8 @@ from twg.upkeep.runner import CommandRunner
 from twg.upkeep.scheduler import (
     Installed,
     Launcher,
-    SchedulerUnavailable,
     remove_files,
-    run_all,
-    write_files,
+    write_and_enable,
 )
 
 SERVICE = "twg-upkeep.service"
@@ -91,14 +89,9 @@ class SystemdScheduler:
         ]
 
     def enable(self, launcher: Launcher) -> Installed:
-        files = self.files(launcher)
-        write_files(files)
-        try:
-            done = run_all(self.runner, self.enable_commands(), f"the {self.label}")
-        except SchedulerUnavailable:
-            remove_files(list(files))
-            raise
-        return Installed(self.name, f"{self.label} {TIMER}", tuple(files), tuple(done))
+        return write_and_enable(
+            self.runner, self.files(launcher), self.enable_commands(), self.name, self.label, TIMER
+        )
 
     def disable(self) -> list[str]:
         problems: list[str] = []

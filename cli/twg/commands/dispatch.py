@@ -1,0 +1,42 @@
+"""What every typer command (``twg ...`` and ``twg admin ...``) shares: the ``--json``
+flag, the Factory a test may put on the root context, and running a command's ``run``.
+
+Only typer and the lean core are imported here, so ``twg --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from twg.errors import TwgError
+from twg.factory import Factory
+from twg.iostreams import IOStreams
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+
+
+def factory(ctx: typer.Context) -> Factory:
+    obj = ctx.find_root().obj
+    if isinstance(obj, Factory):
+        return obj
+    return Factory(IOStreams.system())
+
+
+def execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
+    """Run a command; turn a TwgError into its message (or JSON) and exit code."""
+    f = factory(ctx)
+    try:
+        # Settings are checked up front (a malformed URL variable is a ConfigError).
+        from twg.auth.redact import configure_debug_logging
+
+        configure_debug_logging(f.settings.debug)
+        code = module.run(opts, f)
+    except TwgError as exc:
+        if as_json:
+            f.io.out_json(exc.to_json())
+        else:
+            f.io.err(f"{f.io.red('error:', f.io.stderr)} {exc.text()}")
+        code = exc.exit_code
+    raise typer.Exit(code)
