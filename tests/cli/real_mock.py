@@ -45,7 +45,10 @@ def robot_browser(user: str = "alice@example.com") -> Callable[[str], bool]:
     return open_url
 
 
-def mock_env(config_dir: Path, url: str) -> dict[str, str]:
+def mock_env(config_dir: Path, url: str, **extra: str) -> dict[str, str]:
+    """twg's whole environment for an in-process run against the mock at ``url``: the
+    test's isolated home (tests/conftest.py), ``config_dir``, credentials in a file;
+    ``extra`` adds or overrides variables (``BROWSER``, ``TWG_LOGIN_TIMEOUT``)."""
     return {
         "HOME": os.environ["HOME"],
         "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
@@ -55,7 +58,16 @@ def mock_env(config_dir: Path, url: str) -> dict[str, str]:
         "TWG_BITBUCKET_URL": url,
         "TWG_CREDENTIAL_STORE": "file",
         "TWG_LOGIN_TIMEOUT": "30",
+        **extra,
     }
+
+
+def logged_in_env(config_dir: Path, url: str) -> dict[str, str]:
+    """``mock_env`` after ``twg login`` succeeded with it (the robot signs in as alice)."""
+    env = mock_env(config_dir, url)
+    result = twg(env, "login")
+    assert result.code == 0, result.err
+    return env
 
 
 class Sleeps(list[float]):
