@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 
-from mock_idp.app import create_app
 from mock_idp.browser import Robot
 from mock_idp.idp import MockIdP
-from mock_idp.pytest_plugin import CliResult
+from mock_idp.pytest_plugin import CliResult, running_mock_idp
 from mock_idp.server import BackgroundServer
 from mock_idp.settings import Settings
 from twg.iostreams import IOStreams
@@ -25,10 +24,12 @@ from twg.main import main
 
 @contextmanager
 def second_mock(settings: Settings | None = None) -> Iterator[tuple[BackgroundServer, MockIdP]]:
-    """Another mock IdP, its own world and audit log, on its own port."""
-    app = create_app(settings or Settings())
-    with BackgroundServer(app) as server:
-        yield server, app.state.idp
+    """Another mock IdP, its own world and audit log, on its own port: started as the
+    plugin starts ``mock_idp`` (``running_mock_idp``)."""
+    with running_mock_idp(settings) as mock:
+        assert mock.server is not None
+        assert mock.idp is not None
+        yield mock.server, mock.idp
 
 
 def robot_browser(user: str = "alice@example.com") -> Callable[[str], bool]:
