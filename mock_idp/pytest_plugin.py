@@ -14,7 +14,8 @@ Installed with the ``twg`` distribution and registered as the ``pytest11`` entry
   (testcontainers). Skipped when Docker is missing, a failure when ``CI`` is set.
 
 ``mock_idp_settings`` (a ``mock_idp.settings.Settings``) may be overridden to start the
-mock with other settings. See docs/pytest-plugin.md.
+mock with other settings; ``running_mock_idp()`` starts another mock the same way (a
+context manager, for tests that need two issuers). See docs/pytest-plugin.md.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import webbrowser
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,9 +86,10 @@ class MockIdPClient:
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``/_mock/<path>``; the decoded JSON answer, or MockIdPError."""
-        response = self.http.request(
-            method, f"/_mock/{path.lstrip('/')}", json=body if body is not None else None
-        )
+        if body is None and method.upper() in {"POST", "PUT", "PATCH"}:
+            # Control requests are JSON: an empty object, never a bare POST (415).
+            body = {}
+        response = self.http.request(method, f"/_mock/{path.lstrip('/')}", json=body)
         if response.status_code >= 400:
             raise MockIdPError(
                 f"{method} /_mock/{path} answered {response.status_code}: {response.text}"
@@ -180,18 +183,28 @@ def mock_idp_app(mock_idp_settings: Settings) -> Starlette:
     return create_app(mock_idp_settings)
 
 
+@contextmanager
+def running_mock_idp(
+    settings: Settings | None = None, *, app: Starlette | None = None
+) -> Iterator[MockIdPClient]:
+    """A mock IdP on its own loopback port until the ``with`` block ends: what the
+    ``mock_idp`` fixture starts, for a test that needs a second one (another issuer,
+    its own world and audit log). ``app`` is a ``create_app(settings)`` already made."""
+    settings = settings or Settings()
+    app = app or create_app(settings)
+    with (
+        BackgroundServer(app) as server,
+        MockIdPClient(
+            server.url, control_token=settings.control_token, idp=app.state.idp, server=server
+        ) as client,
+    ):
+        yield client
+
+
 @pytest.fixture
 def mock_idp(mock_idp_app: Starlette, mock_idp_settings: Settings) -> Iterator[MockIdPClient]:
     """A fresh mock IdP on a real loopback socket, for this test only."""
-    with (
-        BackgroundServer(mock_idp_app) as server,
-        MockIdPClient(
-            server.url,
-            control_token=mock_idp_settings.control_token,
-            idp=mock_idp_app.state.idp,
-            server=server,
-        ) as client,
-    ):
+    with running_mock_idp(mock_idp_settings, app=mock_idp_app) as client:
         yield client
 
 

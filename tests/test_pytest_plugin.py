@@ -10,6 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
+
+from mock_idp.pytest_plugin import running_mock_idp
+from mock_idp.settings import Settings
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "pytest-plugin.md"
 
 
@@ -25,7 +31,8 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point():
 
 
 def test_the_documented_example_passes_in_a_project_of_its_own(tmp_path: Path):
-    example, override, container = python_blocks()
+    second, example, override, container = python_blocks()
+    (tmp_path / "test_second_issuer.py").write_text(second)
     (tmp_path / "test_report_job.py").write_text(example)
     (tmp_path / "test_settings_override.py").write_text(
         override
@@ -44,5 +51,24 @@ def test_the_documented_example_passes_in_a_project_of_its_own(tmp_path: Path):
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "4 passed" in done.stdout
+    assert "5 passed" in done.stdout
     assert "mock_idp_container" in container
+
+
+def test_running_mock_idp_starts_another_mock_with_its_own_clock_and_world(mock_idp):
+    before = mock_idp.clock.freeze()
+    with running_mock_idp() as other:
+        assert other.url != mock_idp.url
+        other.clock.freeze()
+        assert other.clock.set(before) == before
+        assert other.clock.advance(3600) == before + 3600
+        assert mock_idp.clock.now() == before
+        other.settings(access_token_ttl=60)
+        assert other.settings()["access_token_ttl"] == 60
+        assert mock_idp.settings()["access_token_ttl"] == Settings().access_token_ttl
+        other.reset()  # a bare control POST: the client sends it as JSON
+        assert other.settings()["access_token_ttl"] == Settings().access_token_ttl
+        assert other.server is not None
+        server = other.server
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/.well-known/oauth-authorization-server", timeout=5)

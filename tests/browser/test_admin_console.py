@@ -5,8 +5,6 @@ user, revokes sessions, sets the IP allowlist and reads the audit log; the Admin
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,36 +14,14 @@ import pytest
 from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID
 from tests.mock_idp.helpers import ALICE, BOB, login
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ORG = f"/admin/v1/orgs/{ACME_ORG_ID}"
 ADMIN = {"Authorization": f"Bearer {ACME_ADMIN_KEY}"}
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI needs the chromium package for the console tests")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(chromium, mock_server) -> Iterator[Any]:
+    """A fresh profile on the shared Chromium (tests/browser/conftest.py), relative URLs
+    resolved against this test's mock."""
     context = chromium.new_context(base_url=mock_server.url)
     tab = context.new_page()
     tab.set_default_timeout(15_000)

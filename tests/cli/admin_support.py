@@ -12,7 +12,8 @@ import httpx
 
 from mock_idp.browser import Robot
 from mock_idp.pytest_plugin import CliResult as Result
-from mock_idp.seed import ACME_SITE_ID
+from mock_idp.pytest_plugin import twg_environment
+from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID, ACME_SITE_ID
 from twg.iostreams import IOStreams
 from twg.main import main
 
@@ -27,18 +28,12 @@ class Person:
 
     @property
     def config_dir(self) -> Path:
-        return self.home / "twg"
+        return Path(twg_environment(self.url, self.home)["TWG_CONFIG_DIR"])
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "HOME": str(self.home),
-            "TWG_CONFIG_DIR": str(self.config_dir),
-            "TWG_IDP_URL": self.url,
-            "TWG_API_URL": self.url,
-            "TWG_CREDENTIAL_STORE": "file",
-            "TWG_LOGIN_TIMEOUT": "30",
-            **extra,
-        }
+        """The plugin's isolated environment of ``twg`` (its ``twg`` fixture's), in
+        ``home``, plus ``extra``."""
+        return {**twg_environment(self.url, self.home, self.email), **extra}
 
     def browser(self, url: str) -> bool:
         with Robot(user=self.email, site=ACME_SITE_ID, client=httpx.Client(timeout=30)) as robot:
@@ -72,3 +67,13 @@ class Person:
 def snapshot(directory: Path, names: tuple[str, ...]) -> dict[str, bytes | None]:
     """The bytes of each named file (None when absent), to compare byte for byte."""
     return {n: (directory / n).read_bytes() if (directory / n).exists() else None for n in names}
+
+
+def admin_signed_in(person: Person, key_input: str = ACME_ADMIN_KEY) -> Person:
+    """``person`` after ``twg admin auth login`` for the seeded org, the Admin API key
+    read from stdin as typed (``key_input``: with or without its newline)."""
+    result = person.twg(
+        "admin", "auth", "login", "--email", person.email, "--org", ACME_ORG_ID, stdin=key_input
+    )
+    assert result.code == 0, result.err
+    return person

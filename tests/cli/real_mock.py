@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 
-from mock_idp.app import create_app
 from mock_idp.browser import Robot
 from mock_idp.idp import MockIdP
-from mock_idp.pytest_plugin import CliResult
+from mock_idp.pytest_plugin import CliResult, running_mock_idp
 from mock_idp.server import BackgroundServer
 from mock_idp.settings import Settings
 from twg.iostreams import IOStreams
@@ -25,10 +24,12 @@ from twg.main import main
 
 @contextmanager
 def second_mock(settings: Settings | None = None) -> Iterator[tuple[BackgroundServer, MockIdP]]:
-    """Another mock IdP, its own world and audit log, on its own port."""
-    app = create_app(settings or Settings())
-    with BackgroundServer(app) as server:
-        yield server, app.state.idp
+    """Another mock IdP, its own world and audit log, on its own port: started as the
+    plugin starts ``mock_idp`` (``running_mock_idp``)."""
+    with running_mock_idp(settings) as mock:
+        assert mock.server is not None
+        assert mock.idp is not None
+        yield mock.server, mock.idp
 
 
 def robot_browser(user: str = "alice@example.com") -> Callable[[str], bool]:
@@ -45,7 +46,10 @@ def robot_browser(user: str = "alice@example.com") -> Callable[[str], bool]:
     return open_url
 
 
-def mock_env(config_dir: Path, url: str) -> dict[str, str]:
+def mock_env(config_dir: Path, url: str, **extra: str) -> dict[str, str]:
+    """twg's whole environment for an in-process run against the mock at ``url``: the
+    test's isolated home (tests/conftest.py), ``config_dir``, credentials in a file;
+    ``extra`` adds or overrides variables (``BROWSER``, ``TWG_LOGIN_TIMEOUT``)."""
     return {
         "HOME": os.environ["HOME"],
         "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
@@ -55,7 +59,16 @@ def mock_env(config_dir: Path, url: str) -> dict[str, str]:
         "TWG_BITBUCKET_URL": url,
         "TWG_CREDENTIAL_STORE": "file",
         "TWG_LOGIN_TIMEOUT": "30",
+        **extra,
     }
+
+
+def logged_in_env(config_dir: Path, url: str) -> dict[str, str]:
+    """``mock_env`` after ``twg login`` succeeded with it (the robot signs in as alice)."""
+    env = mock_env(config_dir, url)
+    result = twg(env, "login")
+    assert result.code == 0, result.err
+    return env
 
 
 class Sleeps(list[float]):

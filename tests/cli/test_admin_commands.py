@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID
-from tests.cli.admin_support import Person
+from tests.cli.admin_support import Person, admin_signed_in
 
 READ_ONLY = ("admin", "permissions", "set", "--read", "all")
 ALL_WRITE = ["write:jira-work", "manage:jira-project", "write:confluence-content"]
@@ -16,19 +15,7 @@ ALL_WRITE = ["write:jira-work", "manage:jira-project", "write:confluence-content
 
 @pytest.fixture
 def carol(mock_server, tmp_path: Path) -> Person:
-    carol = Person("carol@example.com", tmp_path / "carol", mock_server.url)
-    result = carol.twg(
-        "admin",
-        "auth",
-        "login",
-        "--email",
-        carol.email,
-        "--org",
-        ACME_ORG_ID,
-        stdin=ACME_ADMIN_KEY,
-    )
-    assert result.code == 0, result.err
-    return carol
+    return admin_signed_in(Person("carol@example.com", tmp_path / "carol", mock_server.url))
 
 
 @pytest.fixture

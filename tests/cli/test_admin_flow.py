@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from mock_idp.browser import RobotError
-from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID, ACME_SITE_ID
-from tests.cli.admin_support import Person
+from mock_idp.seed import ACME_ADMIN_KEY, ACME_SITE_ID
+from tests.cli.admin_support import Person, admin_signed_in
 
 JIRA = f"/ex/jira/{ACME_SITE_ID}/rest/api/3"
 NEW_ITEM = '{"fields": {"summary": "Written from the CLI"}}'
@@ -30,19 +30,7 @@ def people(mock_server, tmp_path: Path) -> dict[str, Person]:
 
 @pytest.fixture
 def carol(people: dict[str, Person]) -> Person:
-    carol = people["carol"]
-    result = carol.twg(
-        "admin",
-        "auth",
-        "login",
-        "--email",
-        carol.email,
-        "--org",
-        ACME_ORG_ID,
-        stdin=ACME_ADMIN_KEY + "\n",
-    )
-    assert result.code == 0, result.err
-    return carol
+    return admin_signed_in(people["carol"], ACME_ADMIN_KEY + "\n")
 
 
 def write(person: Person):

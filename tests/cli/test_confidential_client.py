@@ -10,20 +10,17 @@ documents, and is never printed nor written next to the non-secret settings.
 from __future__ import annotations
 
 import json
-import os
 import stat
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
-from mock_idp.pytest_plugin import CliResult
+from mock_idp.pytest_plugin import CliResult, robot_browser_command
 from mock_idp.seed import apply_seed
+from tests.cli.real_mock import mock_env
 from twg.iostreams import IOStreams
 from twg.main import main
 
-ROBOT = str(Path(sys.executable).parent / "twg-mock-idp")
 CLIENT_ID = "acme-3lo-app"
 SECRET = "s3cret-of-the-acme-app"
 
@@ -64,16 +61,9 @@ def confidential_client(idp) -> str:
 
 @pytest.fixture
 def run(mock_server, config_dir, confidential_client):
-    base = {
-        "HOME": os.environ["HOME"],
-        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
-        "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
-        "TWG_CONFIG_DIR": str(config_dir),
-        "TWG_IDP_URL": mock_server.url,
-        "TWG_CREDENTIAL_STORE": "file",
-        "TWG_LOGIN_TIMEOUT": "60",
-        "BROWSER": f"{ROBOT} browser --user alice@example.com %s",
-    }
+    base = mock_env(
+        config_dir, mock_server.url, TWG_LOGIN_TIMEOUT="60", BROWSER=robot_browser_command()
+    )
 
     def run_twg(
         *args: str, stdin: str = "", transport=None, tty: bool = False, hidden=None, **env: str

@@ -17,7 +17,7 @@ import pytest
 
 from mock_idp.secrets_util import fingerprint
 from tests.cli import stored
-from tests.cli.real_mock import events, fault, mock_env, twg
+from tests.cli.real_mock import events, fault, logged_in_env, mock_env, twg
 
 TWG = str(Path(sys.executable).with_name("twg"))
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
@@ -25,10 +25,7 @@ PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 
 @pytest.fixture
 def env(mock_server, config_dir) -> dict[str, str]:
-    env = mock_env(config_dir, mock_server.url)
-    result = twg(env, "login")
-    assert result.code == 0, result.err
-    return env
+    return logged_in_env(config_dir, mock_server.url)
 
 
 def temp_files(config_dir: Path) -> list[str]:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from mock_idp.pytest_plugin import CliResult
+from mock_idp.pytest_plugin import CliResult, robot_browser_command
 from tests.cli import stored
+from tests.cli.real_mock import mock_env
 from tests.mock_idp.loopback import free_port
 from twg.iostreams import IOStreams
 from twg.main import main
@@ -23,22 +24,13 @@ BIN = Path(sys.executable).parent
 ROBOT = str(BIN / "twg-mock-idp")
 
 
-def robot(user: str = "alice@example.com", *extra: str) -> str:
-    return " ".join([ROBOT, "browser", "--user", user, *extra, "%s"])
+robot = robot_browser_command
 
 
 @pytest.fixture
 def env(mock_server, config_dir) -> dict[str, str]:
-    return {
-        "HOME": os.environ["HOME"],
-        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
-        "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
-        "TWG_CONFIG_DIR": str(config_dir),
-        "TWG_IDP_URL": mock_server.url,
-        "TWG_CREDENTIAL_STORE": "file",
-        "TWG_LOGIN_TIMEOUT": "60",
-        "BROWSER": robot(),
-    }
+    # A one-minute login wait: the messages these tests read name it.
+    return mock_env(config_dir, mock_server.url, TWG_LOGIN_TIMEOUT="60", BROWSER=robot())
 
 
 @pytest.fixture

@@ -12,15 +12,12 @@ import httpx
 import pytest
 
 from tests.cli.read_only import make_read_only, make_writable
-from tests.cli.real_mock import events, mock_env, twg
+from tests.cli.real_mock import events, logged_in_env, twg
 
 
 @pytest.fixture
 def env(mock_server, config_dir) -> dict[str, str]:
-    env = mock_env(config_dir, mock_server.url)
-    result = twg(env, "login")
-    assert result.code == 0, result.err
-    return env
+    return logged_in_env(config_dir, mock_server.url)
 
 
 def moved(config_dir, name: str) -> list[bytes]:

@@ -12,15 +12,12 @@ import pytest
 
 from mock_idp.secrets_util import fingerprint
 from tests.cli import stored
-from tests.cli.real_mock import Sleeps, events, fault, mock_env, twg
+from tests.cli.real_mock import Sleeps, events, fault, logged_in_env, twg
 
 
 @pytest.fixture
 def env(mock_server, config_dir) -> dict[str, str]:
-    env = mock_env(config_dir, mock_server.url)
-    result = twg(env, "login")
-    assert result.code == 0, result.err
-    return env
+    return logged_in_env(config_dir, mock_server.url)
 
 
 def latest_issued_fp(idp) -> str:

@@ -17,6 +17,24 @@ ALICE = "alice@example.com"
 BOB = "bob@example.com"
 CAROL = "carol@example.com"
 DAVE = "dave@example.com"
+
+# The OAuth, page and control routes that read a request body (hostile and fuzzed bodies).
+BODY_ROUTES = [
+    ("POST", "/oauth/token"),
+    ("POST", "/oauth/revoke"),
+    ("POST", "/oauth/introspect"),
+    ("POST", "/oauth/device/code"),
+    ("POST", "/oauth/register"),
+    ("POST", "/authorize/login"),
+    ("POST", "/authorize/site"),
+    ("POST", "/authorize/consent"),
+    ("POST", "/device"),
+    ("POST", "/_mock/clock/advance"),
+    ("POST", "/_mock/clock/set"),
+    ("POST", "/_mock/seed"),
+    ("POST", "/_mock/faults"),
+    ("PATCH", "/_mock/settings"),
+]
 FULL_SCOPE = "read:me read:account read:jira-work write:jira-work delete:jira-work offline_access"
 
 

@@ -26,6 +26,7 @@ from mock_idp.bodies import (
 )
 from mock_idp.oauth.fast_token import BadBody, parse_params
 from mock_idp.settings import Settings
+from tests.mock_idp.helpers import BODY_ROUTES
 
 FAST = settings(
     max_examples=40,
@@ -58,22 +59,6 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
     max_leaves=20,
 )
-BODY_ROUTES = [
-    ("POST", "/oauth/token"),
-    ("POST", "/oauth/revoke"),
-    ("POST", "/oauth/introspect"),
-    ("POST", "/oauth/device/code"),
-    ("POST", "/oauth/register"),
-    ("POST", "/authorize/login"),
-    ("POST", "/authorize/site"),
-    ("POST", "/authorize/consent"),
-    ("POST", "/device"),
-    ("POST", "/_mock/clock/advance"),
-    ("POST", "/_mock/clock/set"),
-    ("POST", "/_mock/seed"),
-    ("POST", "/_mock/faults"),
-    ("PATCH", "/_mock/settings"),
-]
 
 
 @pytest.fixture(scope="module")

@@ -11,26 +11,13 @@ from mock_idp.app import create_app
 from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID, ACME_SITE_ID, CLI_CLIENT_ID
 from mock_idp.settings import Settings
 from mock_idp.store import SQLiteStore
-from tests.mock_idp.helpers import login
+from tests.mock_idp.helpers import BODY_ROUTES, login
 
 JIRA = f"/ex/jira/{ACME_SITE_ID}/rest/api/3"
 ORG = f"/admin/v1/orgs/{ACME_ORG_ID}"
 DEEP = b"[" * 20_000 + b"]" * 20_000  # 40 KB: RecursionError in json.loads unguarded
 BODY_ENDPOINTS = [
-    ("POST", "/oauth/token"),
-    ("POST", "/oauth/revoke"),
-    ("POST", "/oauth/introspect"),
-    ("POST", "/oauth/device/code"),
-    ("POST", "/oauth/register"),
-    ("POST", "/authorize/login"),
-    ("POST", "/authorize/site"),
-    ("POST", "/authorize/consent"),
-    ("POST", "/device"),
-    ("POST", "/_mock/clock/advance"),
-    ("POST", "/_mock/clock/set"),
-    ("POST", "/_mock/seed"),
-    ("POST", "/_mock/faults"),
-    ("PATCH", "/_mock/settings"),
+    *BODY_ROUTES,
     ("PUT", f"{ORG}/twg-cli/permissions"),
     ("POST", f"{JIRA}/issue"),
     ("PUT", f"{JIRA}/issue/ACME-1"),
