@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from mock_idp.pytest_plugin import running_in_ci
+from tests.cli import stored
 
 HERE = Path(__file__).parent
 PROVIDER = HERE / "oidc_provider"
@@ -121,7 +122,7 @@ def test_browser_login_refresh_and_logout_against_oidc_provider(twg):
         refreshed = twg("auth", "refresh", "--force")
         assert refreshed.returncode == 0, refreshed.stderr
 
-    old_refresh = json.loads((twg.config_dir / "credentials").read_text())["refresh_token"]
+    old_refresh = stored.tokens(twg.config_dir)["refresh_token"]
     logout = twg("logout")
     assert logout.returncode == 0, logout.stderr
     assert "server revoked" in logout.stderr
@@ -166,7 +167,7 @@ def test_device_login_against_oidc_provider(twg, issuer):
 
 def test_a_revoked_refresh_token_is_a_clear_auth_error(twg, issuer):
     assert twg("login").returncode == 0
-    creds = json.loads((twg.config_dir / "credentials").read_text())
+    creds = stored.tokens(twg.config_dir)
     revoked = httpx.post(
         issuer + "/token/revocation",
         data={"token": creds["refresh_token"], "client_id": "twg-cli"},
