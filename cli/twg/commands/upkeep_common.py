@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from twg.factory import Factory
 from twg.upkeep import state as upkeep_state
+from twg.upkeep.backends import choose
 from twg.upkeep.policy import Policy
-from twg.upkeep.scheduler import Scheduler, choose
+from twg.upkeep.scheduler import Scheduler
 
 
 def scheduler_for(f: Factory, recorded: bool = False) -> Scheduler:

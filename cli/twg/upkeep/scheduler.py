@@ -6,7 +6,6 @@ them with the OS's own tool through an injected ``CommandRunner``.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
@@ -162,35 +161,3 @@ def write_and_enable(
         remove_files(list(files))
         raise
     return Installed(name, f"{label} {unit}", tuple(files), tuple(done))
-
-
-def choose(
-    platform: str,
-    environ: Mapping[str, str],
-    runner: CommandRunner,
-    config_dir: Path,
-    uid: int | None = None,
-) -> Scheduler:
-    """The platform's scheduler (TWG_UPKEEP_BACKEND=systemd|launchd|schtasks overrides)."""
-    from twg.upkeep.launchd import LaunchdScheduler
-    from twg.upkeep.schtasks import TaskScheduler
-    from twg.upkeep.systemd import SystemdScheduler
-
-    home = Path(environ.get("HOME") or os.path.expanduser("~"))
-    wanted = (environ.get("TWG_UPKEEP_BACKEND") or "").strip().lower()
-    if not wanted:
-        wanted = {"darwin": "launchd", "win32": "schtasks"}.get(platform, "systemd")
-    if wanted == "launchd":
-        real_uid = uid if uid is not None else getattr(os, "getuid", lambda: 0)()
-        return LaunchdScheduler(runner, home, real_uid)
-    if wanted == "schtasks":
-        return TaskScheduler(runner, config_dir)
-    if wanted == "systemd":
-        xdg = environ.get("XDG_CONFIG_HOME")
-        return SystemdScheduler(runner, Path(xdg) if xdg else home / ".config")
-    from twg.errors import ConfigError
-
-    raise ConfigError(
-        f"TWG_UPKEEP_BACKEND={wanted!r} is not a scheduler twg knows.",
-        "Use systemd, launchd or schtasks, or unset it.",
-    )
