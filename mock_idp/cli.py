@@ -155,23 +155,20 @@ def _browse(args: argparse.Namespace) -> int:
     import httpx
 
     from mock_idp.browser import Robot, RobotError
+    from twg.textsafe import printable
 
+    # Names and site names come from the (seedable) world: the robot shares twg's
+    # terminal, so their control characters are printed as escapes, never raw.
     try:
         with Robot(
             user=args.user, deny=args.deny, site=args.site, user_code=args.user_code
         ) as robot:
             summary = robot.run(args.url)
     except (RobotError, httpx.HTTPError) as exc:
-        print(f"twg-mock-idp browser: {_printable(str(exc))}", file=sys.stderr)
+        print(f"twg-mock-idp browser: {printable(str(exc))}", file=sys.stderr)
         return 1
-    print(f"twg-mock-idp browser: {_printable(summary)}", file=sys.stderr)
+    print(f"twg-mock-idp browser: {printable(summary)}", file=sys.stderr)
     return 0
-
-
-def _printable(text: str) -> str:
-    """Names and site names come from the (seedable) world: never print their control
-    characters raw onto the terminal the robot shares with twg."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 if __name__ == "__main__":
