@@ -11,15 +11,10 @@ from pathlib import Path
 from twg.auth.configdir import ensure_config_dir
 
 
-def ensure_private_dir(path: Path) -> None:
-    """The directory exists, 0700 when new, and is safe to keep secrets in."""
-    ensure_config_dir(path)
-
-
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` so readers see the old file or the new one, never a mix:
     a temp file in the same directory (same file system), fsync, then os.replace."""
-    ensure_private_dir(path.parent)
+    ensure_config_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     # O_EXCL + mode: the secret is never readable by others, not even for a moment.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -63,7 +58,7 @@ def move_aside(path: Path) -> Path:
 def probe_writable(directory: Path) -> str | None:
     """None if an atomic save into ``directory`` would work, else the reason it would not."""
     try:
-        ensure_private_dir(directory)
+        ensure_config_dir(directory)
         probe = directory / f".twg-write-probe-{secrets.token_hex(4)}"
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)

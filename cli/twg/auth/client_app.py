@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from twg.auth.atomic import atomic_write, ensure_private_dir, move_aside
+from twg.auth.atomic import atomic_write, move_aside
+from twg.auth.configdir import ensure_config_dir
 
 if TYPE_CHECKING:
     from twg.auth.credentials import CredentialStore
@@ -46,7 +47,7 @@ def load(config_dir: Path) -> ClientApp | None:
 
 
 def save(config_dir: Path, app: ClientApp) -> Path:
-    ensure_private_dir(config_dir)
+    ensure_config_dir(config_dir)
     path = path_in(config_dir)
     body = {"client_id": app.client_id, "secret_store": app.secret_store}
     atomic_write(path, (json.dumps(body, indent=2) + "\n").encode())

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from twg.auth.atomic import ensure_private_dir
+from twg.auth.configdir import ensure_config_dir
 from twg.errors import EXIT_TEMPFAIL, ConfigError, StorageError
 
 LOCK_NAME = "refresh.lock"
@@ -32,7 +32,7 @@ class RefreshLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        ensure_private_dir(self.path.parent)
+        ensure_config_dir(self.path.parent)
         # Never follow a symbolic link planted as the lock: it could point anywhere.
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
