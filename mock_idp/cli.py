@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -67,7 +66,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mock_idp import control_token
     from mock_idp.app import create_app
     from mock_idp.control import check_settings
-    from mock_idp.server import uvicorn_config
+    from mock_idp.server import listening_socket, uvicorn_config
     from mock_idp.settings import Settings
     from mock_idp.store import open_store
 
@@ -89,13 +88,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     # Bind before saying where we serve: a busy port is a clear error, not a line that
     # promises a URL, and --port 0 prints the port actually chosen.
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((args.host, args.port))
+        sock = listening_socket(args.host, args.port)
     except OSError as exc:
-        sock.close()
         store.close()
         print(f"twg-mock-idp: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -114,6 +114,8 @@ class OtherSite:
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             def do_GET(self) -> None:
                 body = site.html.encode()
                 self.send_response(200)

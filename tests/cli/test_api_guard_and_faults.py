@@ -24,6 +24,8 @@ class Listener:
         listener = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             def do_GET(self) -> None:
                 listener.requests.append((self.path, dict(self.headers)))
                 self.send_response(200)

@@ -28,6 +28,8 @@ class CallbackCatcher:
         catcher = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             def do_GET(self) -> None:
                 query = parse_qs(urlsplit(self.path).query)
                 catcher.received.append({k: v[0] for k, v in query.items()})

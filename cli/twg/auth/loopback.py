@@ -85,6 +85,9 @@ def state_matches(received: str | None, expected: str) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     server: CallbackServer
     timeout = REQUEST_TIMEOUT
+    # The page goes out in several small writes; with Nagle on, the last one waits for
+    # the browser's delayed ACK (about 40 ms on Linux) before the tab can render.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
