@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
+from twg.lazy_tls import trust_store
+
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_STEPS = 20
 
@@ -90,7 +92,9 @@ class Robot:
     deny: bool = False
     site: str | None = None
     user_code: str | None = None
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0))
+    client: httpx.Client = field(
+        default_factory=lambda: httpx.Client(timeout=30.0, verify=trust_store())
+    )
     log: list[str] = field(default_factory=list)
 
     def __enter__(self) -> Robot:

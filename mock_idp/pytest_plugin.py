@@ -38,6 +38,7 @@ import pytest
 from mock_idp.app import create_app
 from mock_idp.server import BackgroundServer
 from mock_idp.settings import Settings
+from twg.lazy_tls import trust_store
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -80,7 +81,9 @@ class MockIdPClient:
         self.idp = idp
         self.server = server
         headers = {"Authorization": f"Bearer {control_token}"} if control_token else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+        self.http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=30.0, verify=trust_store()
+        )
         self.clock = _Clock(self)
         self.faults = _Faults(self)
 

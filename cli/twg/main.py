@@ -6,6 +6,7 @@ Command modules (and httpx, keyring) are imported inside the command functions, 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ import typer
 
 # typer 0.29 vendors click: its exceptions are not the top-level click package's.
 from typer._click import exceptions as click_exc
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from twg.commands.admin_app import admin_app
 from twg.commands.dispatch import JsonFlag
@@ -51,7 +52,7 @@ upkeep_app = typer.Typer(
 )
 app.add_typer(auth_app, name="auth")
 app.add_typer(setup_app, name="setup")
-app.add_typer(admin_app, name="admin")
+# `admin` (about 20 commands) is added by _command(): built only when it is run.
 app.add_typer(upkeep_app, name="upkeep")
 
 
@@ -287,6 +288,32 @@ def completion(
     _factory(ctx).io.out(script)
 
 
+@functools.cache
+def _command(with_admin: bool) -> TyperGroup:
+    """The click tree, built once per process (in-process callers run main() often).
+
+    Building ``twg admin``'s commands costs about 5 ms of every start-up, so they are
+    built only when ``admin`` is the command; otherwise a placeholder with the same name
+    and help keeps ``twg --help`` unchanged.
+    """
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    if with_admin:
+        admin = typer.main.get_group_from_info(
+            typer.models.TyperInfo(admin_app, name="admin"),  # as app.add_typer would
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands,
+        )
+    else:
+        admin = TyperGroup(name="admin", help=admin_app.info.help)
+    # Listed after `setup`, where the help has always shown it.
+    entries = list(group.commands.items())
+    at = [name for name, _ in entries].index("setup") + 1
+    group.commands = dict([*entries[:at], ("admin", admin), *entries[at:]])
+    return group
+
+
 def main(
     argv: Sequence[str] | None = None,
     io: IOStreams | None = None,
@@ -297,8 +324,10 @@ def main(
     io = io or IOStreams.system(environ)
     factory = Factory(io, environ, **factory_kwargs)
     args = list(sys.argv[1:] if argv is None else argv)
-    command = typer.main.get_command(app)
-    if "_TWG_COMPLETE" in os.environ:  # a completion script asking for candidates
+    completing = "_TWG_COMPLETE" in os.environ  # a completion script asking for candidates
+    first_word = next((arg for arg in args if not arg.startswith("-")), None)
+    command = _command(with_admin=completing or first_word == "admin")
+    if completing:
         from typer._completion_classes import completion_init
 
         completion_init()

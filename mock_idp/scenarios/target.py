@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from twg.lazy_tls import trust_store
+
 if TYPE_CHECKING:
     from mock_idp.server import BackgroundServer
     from mock_idp.settings import Settings
@@ -56,7 +58,9 @@ class MockControl:
     def __init__(self, url: str, control_token: str | None) -> None:
         self.url = url.rstrip("/")
         self._token = control_token
-        self.http = httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT, follow_redirects=False)
+        self.http = httpx.Client(
+            base_url=self.url, timeout=HTTP_TIMEOUT, follow_redirects=False, verify=trust_store()
+        )
 
     def close(self) -> None:
         self.http.close()

@@ -22,6 +22,7 @@ from mock_idp.pytest_plugin import CliResult
 from tests.cli import stored
 from tests.cli.read_only import make_read_only, make_writable
 from twg.iostreams import IOStreams
+from twg.lazy_tls import trust_store
 from twg.main import main
 from twg.upkeep.loop import StopLoop
 from twg.upkeep.runner import CommandResult
@@ -80,7 +81,7 @@ class SyncingTransport(httpx.BaseTransport):
 
     def __init__(self, sim: SimTime) -> None:
         self.sim = sim
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx.HTTPTransport(verify=trust_store())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.sim.sync()
@@ -115,7 +116,7 @@ def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def sim(mock_server) -> Iterator[SimTime]:
-    with httpx.Client(base_url=mock_server.url, timeout=30.0) as control:
+    with httpx.Client(base_url=mock_server.url, timeout=30.0, verify=trust_store()) as control:
         yield SimTime(control)
 
 

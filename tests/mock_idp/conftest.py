@@ -8,11 +8,13 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from twg.lazy_tls import trust_store
+
 
 @pytest.fixture
 def http(mock_server) -> Iterator[httpx.Client]:
     """A client of the mock over its real loopback socket (redirects are not followed)."""
-    with httpx.Client(base_url=mock_server.url, timeout=10) as client:
+    with httpx.Client(base_url=mock_server.url, timeout=10, verify=trust_store()) as client:
         yield client
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from mock_idp.seed import apply_seed
 from tests.mock_idp.oauth_flow import Pkce, authorize, authorize_params
+from twg.lazy_tls import trust_store
 
 SECRET = "conf-secret-for-tests"
 ENDPOINTS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device/code"]
@@ -32,7 +33,9 @@ def http(mock_server, idp) -> Iterator[httpx.Client]:
         },
         idp.clock.now(),
     )
-    with httpx.Client(base_url=mock_server.url, follow_redirects=False, timeout=10) as client:
+    with httpx.Client(
+        base_url=mock_server.url, follow_redirects=False, timeout=10, verify=trust_store()
+    ) as client:
         yield client
 
 

@@ -18,6 +18,7 @@ from tests.mock_idp.oauth_flow import (
     redeem,
     refresh,
 )
+from twg.lazy_tls import trust_store
 
 
 @pytest.fixture
@@ -212,7 +213,7 @@ def test_concurrent_redemptions_of_one_code_give_exactly_one_token(
     code, pkce = code_for(http)
 
     def attempt(_: int) -> int:
-        with httpx.Client(base_url=mock_server.url, timeout=10) as client:
+        with httpx.Client(base_url=mock_server.url, timeout=10, verify=trust_store()) as client:
             return redeem(client, code, pkce).status_code
 
     with ThreadPoolExecutor(max_workers=8) as pool:

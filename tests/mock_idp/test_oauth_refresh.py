@@ -12,6 +12,7 @@ import pytest
 from mock_idp.settings import DAY, HOUR, Settings
 from tests.mock_idp.helpers import events
 from tests.mock_idp.oauth_flow import browser_login, refresh
+from twg.lazy_tls import trust_store
 
 
 @pytest.fixture
@@ -236,7 +237,7 @@ def test_concurrent_refreshes_of_one_token_cannot_both_succeed(
     from concurrent.futures import ThreadPoolExecutor
 
     def one(_: int) -> int:
-        with httpx.Client(base_url=mock_server.url) as client:
+        with httpx.Client(base_url=mock_server.url, verify=trust_store()) as client:
             return refresh(client, tokens["refresh_token"]).status_code
 
     with ThreadPoolExecutor(8) as pool:

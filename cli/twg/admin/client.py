@@ -14,6 +14,7 @@ import httpx
 from twg.admin.errors import LOGIN, AdminKeyRefused, OrgNotFound
 from twg.admin.text import printable
 from twg.errors import ApiError, IpNotAllowed, NetworkError, Unavailable, UsageError
+from twg.lazy_tls import LazyTLSTransport
 
 if TYPE_CHECKING:
     from twg.factory import Factory
@@ -172,7 +173,7 @@ def open_client(f: Factory, key: str, org_id: str) -> AdminClient:
     """A client over its own httpx.Client: admin calls never touch the user's server clock
     file or session (the isolation is tested byte for byte)."""
     http = httpx.Client(
-        transport=f.transport,
+        transport=f.transport or LazyTLSTransport(),
         timeout=30.0,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
