@@ -240,6 +240,9 @@ class TwgCli:
     env: dict[str, str]
     user: str = ALICE
     _monkeypatch: pytest.MonkeyPatch | None = None
+    # The retry backoffs of in-process runs, recorded instead of slept: the mock answers
+    # the retry just the same, and a suite need not wait seconds for each fault.
+    sleeps: list[float] = field(default_factory=list)
 
     @property
     def config_dir(self) -> Path:
@@ -277,7 +280,7 @@ class TwgCli:
     ) -> CliResult:
         """Run ``twg *args`` in this process (``twg.main.main``): fast, and coverage sees
         it. ``factory_kwargs`` go to twg's Factory (``transport``, ``keyring_backend``,
-        ``local_now``, ``login_timeout``, ``browser``)."""
+        ``local_now``, ``login_timeout``, ``browser``, ``sleep``)."""
         from twg.iostreams import IOStreams
         from twg.main import main
 
@@ -287,6 +290,7 @@ class TwgCli:
                 factory_kwargs["browser"] = self.robot
             else:
                 self._use_browser_env(environ.get("BROWSER"))
+        factory_kwargs.setdefault("sleep", self.sleeps.append)
         io = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden)
         code = main(list(args), io=io, environ=environ, **factory_kwargs)
         return CliResult(

@@ -35,7 +35,7 @@ def uvicorn_config(
 
 
 # How long a stopping test server lets in-flight responses finish before cancelling them.
-STOP_GRACE_SECONDS = 1
+STOP_GRACE_SECONDS = 0.25
 # How often the stopping server looks whether its connections have closed.
 _CLOSE_CHECK_SECONDS = 0.002
 
@@ -49,8 +49,9 @@ class _PromptServer(uvicorn.Server):
     only as long as open connections need to close (idle keep-alive ones close at once).
     """
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, grace: float) -> None:
         super().__init__(config)
+        self._grace = grace
         self._loop: asyncio.AbstractEventLoop | None = None
         self._exit: asyncio.Event | None = None
 
@@ -77,7 +78,7 @@ class _PromptServer(uvicorn.Server):
         for connection in list(self.server_state.connections):
             connection.shutdown()
         try:
-            async with asyncio.timeout(self.config.timeout_graceful_shutdown):
+            async with asyncio.timeout(self._grace):
                 while self.server_state.connections or self.server_state.tasks:
                     await asyncio.sleep(_CLOSE_CHECK_SECONDS)
         except TimeoutError:
@@ -113,7 +114,7 @@ class BackgroundServer:
         self._sock = listening_socket(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
         self._server = _PromptServer(
-            uvicorn_config(app, self.host, self.port, timeout_graceful_shutdown=STOP_GRACE_SECONDS)
+            uvicorn_config(app, self.host, self.port), grace=STOP_GRACE_SECONDS
         )
         self._thread = threading.Thread(target=self._run, name="mock-idp", daemon=True)
 

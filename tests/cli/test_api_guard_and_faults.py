@@ -210,6 +210,7 @@ def test_an_idp_503_during_refresh_is_exit_69_and_the_session_survives(logged_in
 
     assert result.code == 69
     assert result.json()["error"]["code"] == "UNAVAILABLE"
+    assert twg.sleeps == [0.5, 1.0]  # three tries, backing off between them
     assert twg.run("api", "/me").code == 0
 
 

@@ -17,11 +17,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+import secretstorage
+from jeepney import DBusAddress, MessageType, new_method_call
+from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 BIN = Path(sys.executable).parent
 PASSWORD = b"twg-test-keyring-password"
@@ -97,25 +101,30 @@ class SecretServiceBus:
             time.sleep(0.05)
         else:
             raise AssertionError(f"gnome-keyring did not take the bus name (owner: {owner})")
-        unlocked = self.python(
-            "import secretstorage as s; c = s.dbus_init(); "
-            "assert not s.get_default_collection(c).is_locked()"
-        )
-        assert unlocked.returncode == 0, "gnome-keyring came up locked: " + unlocked.stderr
+        with self.connection() as conn:
+            assert not secretstorage.get_default_collection(conn).is_locked(), (
+                "gnome-keyring came up locked"
+            )
+
+    @contextmanager
+    def connection(self) -> Iterator[DBusConnection]:
+        """A connection to this test's bus, from this process (no helper process)."""
+        with open_dbus_connection(bus=self.env["DBUS_SESSION_BUS_ADDRESS"]) as conn:
+            yield conn
 
     def secrets_owner_pid(self) -> int | None:
         """The pid owning org.freedesktop.secrets, without activating anything."""
-        done = self.python(
-            "from jeepney import DBusAddress, new_method_call\n"
-            "from jeepney.io.blocking import open_dbus_connection\n"
-            "bus = DBusAddress('/org/freedesktop/DBus', bus_name='org.freedesktop.DBus',\n"
-            "                  interface='org.freedesktop.DBus')\n"
-            "with open_dbus_connection(bus='SESSION') as conn:\n"
-            "    call = new_method_call(bus, 'GetConnectionUnixProcessID', 's',\n"
-            "                           ('org.freedesktop.secrets',))\n"
-            "    print(conn.send_and_get_reply(call).body[0])\n"
+        bus = DBusAddress(
+            "/org/freedesktop/DBus",
+            bus_name="org.freedesktop.DBus",
+            interface="org.freedesktop.DBus",
         )
-        return int(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
+        call = new_method_call(bus, "GetConnectionUnixProcessID", "s", ("org.freedesktop.secrets",))
+        with self.connection() as conn:
+            reply = conn.send_and_get_reply(call, timeout=10)
+        if reply.header.message_type == MessageType.error:  # nobody owns the name yet
+            return None
+        return int(reply.body[0])
 
     def kill_keyring(self) -> None:
         if self.daemon is not None:
@@ -124,27 +133,18 @@ class SecretServiceBus:
             self.daemon = None
 
     def lock(self) -> None:
-        done = self.python(
-            "import secretstorage as s; c = s.dbus_init(); s.get_default_collection(c).lock()"
-        )
-        assert done.returncode == 0, done.stderr
+        with self.connection() as conn:
+            secretstorage.get_default_collection(conn).lock()
 
     def twg_secrets(self) -> list[str]:
         """Every secret twg keeps in the Secret Service."""
-        found = self.python(
-            "import json, secretstorage as s\n"
-            "c = s.dbus_init()\n"
-            "items = s.get_default_collection(c).get_all_items()\n"
-            "print(json.dumps([i.get_secret().decode() for i in items\n"
-            "    if 'twg' in json.dumps(i.get_attributes())]))\n"
-        )
-        assert found.returncode == 0, found.stderr
-        return list(json.loads(found.stdout))
-
-    def python(self, code: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", code], env=self.env, capture_output=True, text=True, timeout=30
-        )
+        with self.connection() as conn:
+            items = secretstorage.get_default_collection(conn).get_all_items()
+            return [
+                item.get_secret().decode()
+                for item in items
+                if "twg" in json.dumps(item.get_attributes())
+            ]
 
     def kill_all_keyrings(self) -> None:
         """Every gnome-keyring-daemon of this bus, including ones D-Bus started itself."""
@@ -177,8 +177,8 @@ def secret_service(tmp_path: Path) -> Iterator[SecretServiceBus]:
     bus = SecretServiceBus(tmp_path / "ss")
     bus.root.mkdir()
     bus.start_bus()
-    bus.start_keyring()
     try:
+        bus.start_keyring()
         yield bus
     finally:
         bus.stop()

@@ -218,10 +218,12 @@ def test_an_unreachable_idp_is_recorded_and_the_session_kept(twg, sim, config_di
     sim.advance(5 * 3600 + 50 * 60)
     sim.sync()
     mock_server.stop()
+    waits: list[float] = []
 
-    result = twg("upkeep", "run")
+    result = twg("upkeep", "run", sleep=waits.append)
 
     assert result.code == 69
+    assert waits == [0.5, 1.0]  # tried three times before giving up
     state = json.loads((config_dir / "upkeep.json").read_text())
     assert state["result"] == "error"
     assert stored_refresh_token(config_dir) == refresh_token

@@ -21,6 +21,7 @@ import pytest
 from mock_idp.pytest_plugin import CliResult
 from tests.cli import stored
 from tests.cli.read_only import make_read_only, make_writable
+from tests.cli.real_mock import robot_browser
 from twg.iostreams import IOStreams
 from twg.lazy_tls import trust_store
 from twg.main import main
@@ -173,6 +174,10 @@ def twg(env, sim, runner) -> Twg:
             command_runner=runner,
             sleep=sleep,
             platform="linux",
+            # The robot signs in from a thread of this process: BROWSER (a robot process)
+            # is tested in test_first_use.py, and a process per login costs a third of
+            # a second here.
+            browser=robot_browser(),
         )
         return CliResult(code, streams.output(), streams.errors(), [])
 
