@@ -18,6 +18,13 @@ from mock_idp.settings import Settings
 IN_CI = running_in_ci()
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than there are cores. About a third of the suite's
+    time is spent waiting (on twg and mock processes, sockets, the keyring daemon); the
+    extra worker runs tests meanwhile (2 cores: 45 s instead of 52 s)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
