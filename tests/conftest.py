@@ -18,6 +18,7 @@ from mock_idp.settings import Settings
 IN_CI = running_in_ci()
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent with -p no:xdist
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker more than there are cores. About a third of the suite's
     time is spent waiting (on twg and mock processes, sockets, the keyring daemon); the
