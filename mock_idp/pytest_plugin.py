@@ -337,15 +337,18 @@ class TwgCli:
     def popen(
         self, *args: str, env: Mapping[str, str | None] | None = None, **kwargs: Any
     ) -> subprocess.Popen[str]:
-        """Start ``twg *args`` without waiting (for concurrent runs)."""
+        """Start ``twg *args`` without waiting (for concurrent runs). ``kwargs`` go to
+        ``subprocess.Popen``: output is piped as text unless they say otherwise
+        (``stdout=subprocess.DEVNULL`` for a process the test kills)."""
         twg = Path(sys.executable).parent / "twg"
-        return subprocess.Popen(  # noqa: S603 (our own console script)
-            [str(twg), *args],
-            env=self._environ(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        options: dict[str, Any] = {
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            "text": True,
             **kwargs,
+        }
+        return subprocess.Popen(  # noqa: S603 (our own console script)
+            [str(twg), *args], env=self._environ(env), **options
         )
 
 
