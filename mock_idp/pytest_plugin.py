@@ -276,11 +276,13 @@ class TwgCli:
         stdin: str = "",
         tty: bool = False,
         hidden: list[str] | None = None,
+        color: bool = False,
         **factory_kwargs: Any,
     ) -> CliResult:
         """Run ``twg *args`` in this process (``twg.main.main``): fast, and coverage sees
-        it. ``factory_kwargs`` go to twg's Factory (``transport``, ``keyring_backend``,
-        ``local_now``, ``login_timeout``, ``browser``, ``sleep``)."""
+        it. ``tty`` and ``color`` make its output a (colour) terminal. ``factory_kwargs``
+        go to twg's Factory (``transport``, ``keyring_backend``, ``local_now``,
+        ``login_timeout``, ``browser``, ``sleep``)."""
         from twg.iostreams import IOStreams
         from twg.main import main
 
@@ -291,7 +293,7 @@ class TwgCli:
             else:
                 self._use_browser_env(environ.get("BROWSER"))
         factory_kwargs.setdefault("sleep", self.sleeps.append)
-        io = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden)
+        io = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden, color=color)
         code = main(list(args), io=io, environ=environ, **factory_kwargs)
         return CliResult(
             code,
