@@ -89,7 +89,7 @@ def test_a_failing_browser_also_ends_a_device_login_at_once(twg, mock_idp):
 
 
 def test_a_5xx_while_polling_for_device_approval_is_unavailable_69(
-    twg, mock_idp, quick_device_polls
+    twg, mock_idp, quick_device_polls, device
 ):
     mock_idp.faults.add("/oauth/token", method="POST", status=503)
     result = twg.run("login", "--device", "--no-browser", "--json")
@@ -100,6 +100,7 @@ def test_a_5xx_while_polling_for_device_approval_is_unavailable_69(
         "message": "The identity provider answered HTTP 503 while waiting for the device "
         "approval. Try `twg login --device` again later.",
     }
+    assert device.slept == [1]  # the first poll's answer ends the login
 
 
 def test_no_browser_prints_the_url_without_promising_to_open_one(twg):
