@@ -276,11 +276,13 @@ class TwgCli:
         stdin: str = "",
         tty: bool = False,
         hidden: list[str] | None = None,
+        color: bool = False,
         **factory_kwargs: Any,
     ) -> CliResult:
         """Run ``twg *args`` in this process (``twg.main.main``): fast, and coverage sees
-        it. ``factory_kwargs`` go to twg's Factory (``transport``, ``keyring_backend``,
-        ``local_now``, ``login_timeout``, ``browser``, ``sleep``)."""
+        it. ``tty`` and ``color`` make its output a (colour) terminal. ``factory_kwargs``
+        go to twg's Factory (``transport``, ``keyring_backend``, ``local_now``,
+        ``login_timeout``, ``browser``, ``sleep``)."""
         from twg.iostreams import IOStreams
         from twg.main import main
 
@@ -291,7 +293,7 @@ class TwgCli:
             else:
                 self._use_browser_env(environ.get("BROWSER"))
         factory_kwargs.setdefault("sleep", self.sleeps.append)
-        io = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden)
+        io = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden, color=color)
         code = main(list(args), io=io, environ=environ, **factory_kwargs)
         return CliResult(
             code,
@@ -337,15 +339,18 @@ class TwgCli:
     def popen(
         self, *args: str, env: Mapping[str, str | None] | None = None, **kwargs: Any
     ) -> subprocess.Popen[str]:
-        """Start ``twg *args`` without waiting (for concurrent runs)."""
+        """Start ``twg *args`` without waiting (for concurrent runs). ``kwargs`` go to
+        ``subprocess.Popen``: output is piped as text unless they say otherwise
+        (``stdout=subprocess.DEVNULL`` for a process the test kills)."""
         twg = Path(sys.executable).parent / "twg"
-        return subprocess.Popen(  # noqa: S603 (our own console script)
-            [str(twg), *args],
-            env=self._environ(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        options: dict[str, Any] = {
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            "text": True,
             **kwargs,
+        }
+        return subprocess.Popen(  # noqa: S603 (our own console script)
+            [str(twg), *args], env=self._environ(env), **options
         )
 
 

@@ -72,3 +72,24 @@ def test_running_mock_idp_starts_another_mock_with_its_own_clock_and_world(mock_
         server = other.server
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{server.url}/.well-known/oauth-authorization-server", timeout=5)
+
+
+def test_twg_run_on_a_colour_terminal_colours_the_error(twg):
+    coloured = twg.run("auth", "status", tty=True, color=True)
+    plain = twg.run("auth", "status", tty=True)
+
+    assert coloured.code == plain.code == 77
+    assert coloured.err == plain.err.replace("error:", "\x1b[31merror:\x1b[0m", 1)
+    assert plain.err.startswith("error: You are not logged in")
+
+
+def test_twg_popen_hands_its_keyword_arguments_to_popen(twg):
+    piped = twg.popen("--version")
+    quiet = twg.popen("--version", stdout=subprocess.DEVNULL)
+
+    out, _ = piped.communicate(timeout=60)
+    nothing, _ = quiet.communicate(timeout=60)
+
+    assert (piped.returncode, quiet.returncode) == (0, 0)
+    assert out.startswith("twg ")  # piped as text unless told otherwise
+    assert nothing is None

@@ -15,12 +15,6 @@ import stat
 import httpx
 import pytest
 
-from mock_idp.pytest_plugin import CliResult, robot_browser_command
-from mock_idp.seed import apply_seed
-from tests.cli.real_mock import mock_env
-from twg.iostreams import IOStreams
-from twg.main import main
-
 CLIENT_ID = "acme-3lo-app"
 SECRET = "s3cret-of-the-acme-app"
 
@@ -38,10 +32,9 @@ class RecordingTransport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
-@pytest.fixture
-def confidential_client(idp) -> str:
-    apply_seed(
-        idp.store,
+@pytest.fixture(autouse=True)
+def confidential_client(mock_idp) -> str:
+    mock_idp.seed(
         {
             "clients": [
                 {
@@ -53,43 +46,28 @@ def confidential_client(idp) -> str:
                     "grant_types": ["authorization_code", "refresh_token"],
                 }
             ]
-        },
-        idp.clock.now(),
+        }
     )
     return CLIENT_ID
 
 
-@pytest.fixture
-def run(mock_server, config_dir, confidential_client):
-    base = mock_env(
-        config_dir, mock_server.url, TWG_LOGIN_TIMEOUT="60", BROWSER=robot_browser_command()
-    )
-
-    def run_twg(
-        *args: str, stdin: str = "", transport=None, tty: bool = False, hidden=None, **env: str
-    ) -> CliResult:
-        streams = IOStreams.for_test(stdin, tty=tty, hidden_answers=hidden)
-        code = main(list(args), io=streams, environ={**base, **env}, transport=transport)
-        return CliResult(code, streams.output(), streams.errors(), streams.hidden_prompts)  # type: ignore[attr-defined]
-
-    return run_twg
-
-
-def test_setup_client_then_login_refresh_and_logout_with_the_secret_in_json(run, config_dir, idp):
-    setup = run("setup", "client", "--client-id", CLIENT_ID, stdin=SECRET + "\n")
+def test_setup_client_then_login_refresh_and_logout_with_the_secret_in_json(
+    twg, config_dir, mock_idp
+):
+    setup = twg.run("setup", "client", "--client-id", CLIENT_ID, stdin=SECRET + "\n")
     assert setup.code == 0, setup.err
     assert f"OAuth client saved: client id {CLIENT_ID} in {config_dir}/client.json." in setup.err
     assert f"Its secret is stored in: file {config_dir}/credentials (mode 0600)" in setup.err
 
     recorder = RecordingTransport()
-    login = run("login", transport=recorder)
-    refresh = run("auth", "refresh", "--force", transport=recorder)
-    api = run("api", "/me")
+    login = twg.run("login", transport=recorder)
+    refresh = twg.run("auth", "refresh", "--force", transport=recorder)
+    api = twg.run("api", "/me")
 
     assert login.code == 0, login.err
     assert refresh.code == 0, refresh.err
     assert json.loads(api.out)["email"] == "alice@example.com"
-    checks = {c["name"]: c for c in run("doctor", "--json").json()["checks"]}
+    checks = {c["name"]: c for c in twg.run("doctor", "--json").json()["checks"]}
     assert checks["oauth client"] == {
         "name": "oauth client",
         "status": "ok",
@@ -103,8 +81,8 @@ def test_setup_client_then_login_refresh_and_logout_with_the_secret_in_json(run,
         assert (sent["client_id"], sent["client_secret"]) == (CLIENT_ID, SECRET)
         grants.append(sent["grant_type"])
     assert grants == ["authorization_code", "refresh_token"]
-    issued = idp.audit.events(event_prefix="token.issued")
-    assert [e.details["client_id"] for e in issued] == [CLIENT_ID]
+    issued = mock_idp.audit("token.issued")
+    assert [e["details"]["client_id"] for e in issued] == [CLIENT_ID]
 
     # Never printed, never beside the non-secret settings; only in the 0600 store.
     for result in (setup, login, refresh, api):
@@ -115,21 +93,23 @@ def test_setup_client_then_login_refresh_and_logout_with_the_secret_in_json(run,
     assert stat.S_IMODE((config_dir / "credentials").stat().st_mode) == 0o600
 
     # logout ends the session but keeps the app's secret for the next login.
-    assert run("logout").code == 0
+    assert twg.run("logout").code == 0
     assert json.loads((config_dir / "credentials").read_text()) == {"client_secret": SECRET}
 
 
-def test_client_secret_from_the_environment_is_used_without_setup(run, idp):
-    result = run("login", TWG_CLIENT_ID=CLIENT_ID, TWG_CLIENT_SECRET=SECRET)
+def test_client_secret_from_the_environment_is_used_without_setup(twg, mock_idp):
+    result = twg.run("login", env={"TWG_CLIENT_ID": CLIENT_ID, "TWG_CLIENT_SECRET": SECRET})
 
     assert result.code == 0, result.err
     assert SECRET not in result.err
-    issued = idp.audit.events(event_prefix="token.issued")
-    assert [e.details["client_id"] for e in issued] == [CLIENT_ID]
+    issued = mock_idp.audit("token.issued")
+    assert [e["details"]["client_id"] for e in issued] == [CLIENT_ID]
 
 
-def test_a_wrong_secret_is_a_config_error_naming_the_client_not_the_secret(run, config_dir):
-    result = run("login", TWG_CLIENT_ID=CLIENT_ID, TWG_CLIENT_SECRET="not-the-secret")
+def test_a_wrong_secret_is_a_config_error_naming_the_client_not_the_secret(twg, config_dir):
+    result = twg.run(
+        "login", env={"TWG_CLIENT_ID": CLIENT_ID, "TWG_CLIENT_SECRET": "not-the-secret"}
+    )
 
     assert result.code == 78
     assert result.err.splitlines()[-1].startswith(
@@ -140,8 +120,8 @@ def test_a_wrong_secret_is_a_config_error_naming_the_client_not_the_secret(run, 
     assert not (config_dir / "auth.conf").exists()
 
 
-def test_setup_client_without_a_client_id_off_a_terminal_is_a_usage_error(run):
-    result = run("setup", "client", stdin=SECRET + "\n")
+def test_setup_client_without_a_client_id_off_a_terminal_is_a_usage_error(twg):
+    result = twg.run("setup", "client", stdin=SECRET + "\n")
 
     assert result.code == 2
     assert result.err == (
@@ -149,8 +129,8 @@ def test_setup_client_without_a_client_id_off_a_terminal_is_a_usage_error(run):
     )
 
 
-def test_setup_client_on_a_terminal_asks_for_the_secret_hidden(run, config_dir):
-    result = run("setup", "client", "--client-id", CLIENT_ID, tty=True, hidden=[SECRET])
+def test_setup_client_on_a_terminal_asks_for_the_secret_hidden(twg, config_dir):
+    result = twg.run("setup", "client", "--client-id", CLIENT_ID, tty=True, hidden=[SECRET])
 
     assert result.code == 0, result.err
     assert result.prompts == [
@@ -161,4 +141,4 @@ def test_setup_client_on_a_terminal_asks_for_the_secret_hidden(run, config_dir):
         "client_id": CLIENT_ID,
         "secret_store": "file",
     }
-    assert run("login").code == 0
+    assert twg.run("login").code == 0

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_idp.pytest_plugin import CliResult, robot_browser_command
+from mock_idp.pytest_plugin import robot_browser_command
 from tests.cli import stored
-from tests.cli.real_mock import mock_env
 from tests.mock_idp.loopback import free_port
 from twg.iostreams import IOStreams
 from twg.main import main
@@ -27,19 +26,18 @@ ROBOT = str(BIN / "twg-mock-idp")
 robot = robot_browser_command
 
 
-@pytest.fixture
-def env(mock_server, config_dir) -> dict[str, str]:
-    # A one-minute login wait: the messages these tests read name it.
-    return mock_env(config_dir, mock_server.url, TWG_LOGIN_TIMEOUT="60", BROWSER=robot())
+@pytest.fixture(autouse=True)
+def newcomer_env(twg) -> None:
+    """A one-minute login wait (the messages these tests read name it), and no
+    TWG_API_URL: the API is the identity provider's, as a newcomer sets only TWG_IDP_URL."""
+    twg.env["TWG_LOGIN_TIMEOUT"] = "60"
+    del twg.env["TWG_API_URL"]
 
 
 @pytest.fixture
-def quick_device_polls(mock_server) -> None:
+def quick_device_polls(mock_idp) -> None:
     """One second between device polls (the CLI's floor) instead of five."""
-    import httpx
-
-    response = httpx.patch(f"{mock_server.url}/_mock/settings", json={"device_poll_interval": 1})
-    response.raise_for_status()
+    mock_idp.settings(device_poll_interval=1)
 
 
 @pytest.fixture
@@ -47,36 +45,27 @@ def unused_port() -> int:
     return free_port()
 
 
-@pytest.fixture
-def run(env):
-    def run_twg(*args: str, tty: bool = False, color: bool = False, **extra_env: str) -> CliResult:
-        streams = IOStreams.for_test(tty=tty, color=color)
-        code = main(list(args), io=streams, environ={**env, **extra_env})
-        return CliResult(code, streams.output(), streams.errors(), [])
-
-    return run_twg
-
-
 # login ----------------------------------------------------------------------------------
 def test_device_login_opens_the_verification_url_in_the_browser_and_prints_url_and_code(
-    run, idp, mock_server, quick_device_polls
+    twg, mock_idp, quick_device_polls
 ):
-    result = run("login", "--device")
+    result = twg.run("login", "--device")
 
     assert result.code == 0, result.err
-    assert f"To sign in, open {mock_server.url}/device and enter the code: " in result.err
-    assert f"{mock_server.url}/device?user_code=" in result.err
+    assert f"To sign in, open {mock_idp.url}/device and enter the code: " in result.err
+    assert f"{mock_idp.url}/device?user_code=" in result.err
     assert "Opening it in your browser." in result.err
     assert "Waiting up to 1 minute for approval. Press Ctrl-C to cancel." in result.err
     assert "Logged in as Alice Example (alice@example.com)." in result.err
-    assert len(idp.audit.events(event_prefix="token.issued")) == 1
+    assert len(mock_idp.audit("token.issued")) == 1
 
 
-def test_a_browser_command_that_fails_ends_the_login_at_once_with_its_reason(run, idp):
+def test_a_browser_command_that_fails_ends_the_login_at_once_with_its_reason(twg, mock_idp):
     # Bob is not on globex: the robot refuses and exits 1 without calling back. With a
     # 300 s login timeout, anything but an immediate end would hang this test.
-    result = run(
-        "login", BROWSER=robot("bob@example.com", "--site", "globex"), TWG_LOGIN_TIMEOUT="300"
+    result = twg.run(
+        "login",
+        env={"BROWSER": robot("bob@example.com", "--site", "globex"), "TWG_LOGIN_TIMEOUT": "300"},
     )
 
     assert result.code == 1
@@ -84,30 +73,26 @@ def test_a_browser_command_that_fails_ends_the_login_at_once_with_its_reason(run
     assert last.startswith("error: The sign-in did not complete: the browser command ")
     assert "exited with status 1: twg-mock-idp browser: no site matches 'globex'" in last
     assert "device login" not in result.err
-    assert idp.audit.events(event_prefix="token.issued") == []
+    assert mock_idp.audit("token.issued") == []
 
 
-def test_a_failing_browser_also_ends_a_device_login_at_once(run, idp):
-    result = run(
+def test_a_failing_browser_also_ends_a_device_login_at_once(twg, mock_idp):
+    result = twg.run(
         "login",
         "--device",
-        BROWSER=robot("nobody@example.com"),
-        TWG_LOGIN_TIMEOUT="300",
+        env={"BROWSER": robot("nobody@example.com"), "TWG_LOGIN_TIMEOUT": "300"},
     )
 
     assert result.code == 1
     assert "error: The sign-in did not complete: the browser command " in result.err
-    assert idp.audit.events(event_prefix="token.issued") == []
+    assert mock_idp.audit("token.issued") == []
 
 
 def test_a_5xx_while_polling_for_device_approval_is_unavailable_69(
-    run, mock_server, quick_device_polls
+    twg, mock_idp, quick_device_polls, device
 ):
-    import httpx
-
-    fault = {"path": "/oauth/token", "method": "POST", "status": 503}
-    httpx.post(f"{mock_server.url}/_mock/faults", json=fault).raise_for_status()
-    result = run("login", "--device", "--no-browser", "--json")
+    mock_idp.faults.add("/oauth/token", method="POST", status=503)
+    result = twg.run("login", "--device", "--no-browser", "--json")
 
     assert result.code == 69
     assert result.json()["error"] == {
@@ -115,10 +100,11 @@ def test_a_5xx_while_polling_for_device_approval_is_unavailable_69(
         "message": "The identity provider answered HTTP 503 while waiting for the device "
         "approval. Try `twg login --device` again later.",
     }
+    assert device.slept == [1]  # the first poll's answer ends the login
 
 
-def test_no_browser_prints_the_url_without_promising_to_open_one(run):
-    result = run("login", "--no-browser", TWG_LOGIN_TIMEOUT="0.5")
+def test_no_browser_prints_the_url_without_promising_to_open_one(twg):
+    result = twg.run("login", "--no-browser", env={"TWG_LOGIN_TIMEOUT": "0.5"})
 
     assert result.code == 1
     assert "Opening your browser" not in result.err
@@ -131,8 +117,8 @@ def test_no_browser_prints_the_url_without_promising_to_open_one(run):
     assert "\r" not in result.err  # no countdown when stderr is not a terminal
 
 
-def test_a_terminal_gets_a_countdown_line(run):
-    result = run("login", "--no-browser", tty=True, TWG_LOGIN_TIMEOUT="0.5")
+def test_a_terminal_gets_a_countdown_line(twg):
+    result = twg.run("login", "--no-browser", env={"TWG_LOGIN_TIMEOUT": "0.5"}, tty=True)
 
     assert result.code == 1
     assert "\r\x1b[2K/ Waiting for the browser: 0:00 left (Ctrl-C cancels)" in result.err
@@ -143,8 +129,8 @@ def test_a_terminal_gets_a_countdown_line(run):
     )
 
 
-def test_login_says_where_each_part_of_the_credentials_went(run, config_dir):
-    result = run("login")
+def test_login_says_where_each_part_of_the_credentials_went(twg, config_dir):
+    result = twg.run("login")
 
     assert result.code == 0, result.err
     assert (
@@ -158,42 +144,42 @@ def test_login_says_where_each_part_of_the_credentials_went(run, config_dir):
 
 
 def test_a_site_the_account_cannot_use_fails_before_saving_and_lists_the_sites(
-    run, idp, config_dir
+    twg, mock_idp, config_dir
 ):
-    result = run("login", "--site", "globex", BROWSER=robot("bob@example.com"))
+    result = twg.run("login", "--site", "globex", env={"BROWSER": robot("bob@example.com")})
 
     assert result.code == 2
     assert "your account cannot use a site matching --site 'globex'" in result.err
     assert "Sites available to you: acme (https://acme.atlassian.net)." in result.err
     assert not (config_dir / "auth.conf").exists()
     assert not (config_dir / "credentials").exists()
-    revoked = idp.audit.events(event_prefix="token.revoked")
+    revoked = mock_idp.audit("token.revoked")
     assert len(revoked) == 2  # the refresh and the access token just issued
 
 
 def test_a_login_at_another_identity_provider_is_new_and_never_sends_it_the_old_token(
-    run, idp, mock_server, config_dir
+    twg, mock_idp, config_dir
 ):
-    assert run("login").code == 0
+    assert twg.run("login").code == 0
     old_refresh = stored.tokens(config_dir)["refresh_token"]
-    other = mock_server.url.replace("127.0.0.1", "localhost")  # another issuer URL
+    other = mock_idp.url.replace("127.0.0.1", "localhost")  # another issuer URL
 
-    result = run("login", TWG_IDP_URL=other)
+    result = twg.run("login", env={"TWG_IDP_URL": other})
 
     assert result.code == 0, result.err
     assert "Already logged in" not in result.err
     assert stored.conf(config_dir, other)["issuer"] == other
-    assert idp.audit.events(event_prefix="token.revoked") == []
+    assert mock_idp.audit("token.revoked") == []
     # Sessions are kept per issuer: the first one stays as it was, the new one is its own.
-    assert stored.tokens(config_dir, mock_server.url)["refresh_token"] == old_refresh
+    assert stored.tokens(config_dir, mock_idp.url)["refresh_token"] == old_refresh
     assert stored.tokens(config_dir, other)["refresh_token"] != old_refresh
 
 
 # settings and network errors ------------------------------------------------------------
 @pytest.mark.parametrize("as_json", [False, True])
-def test_an_idp_url_without_a_scheme_is_a_config_error_78(run, as_json):
+def test_an_idp_url_without_a_scheme_is_a_config_error_78(twg, as_json):
     args = ["auth", "status", *(["--json"] if as_json else [])]
-    result = run(*args, TWG_IDP_URL="127.0.0.1:8080")
+    result = twg.run(*args, env={"TWG_IDP_URL": "127.0.0.1:8080"})
 
     assert result.code == 78
     message = (
@@ -207,8 +193,8 @@ def test_an_idp_url_without_a_scheme_is_a_config_error_78(run, as_json):
 
 
 @pytest.mark.parametrize("name", ["TWG_LOGIN_TIMEOUT", "TWG_KEYRING_TIMEOUT"])
-def test_a_malformed_timeout_is_a_config_error_before_any_sign_in(run, idp, name):
-    result = run("login", **{name: "soon"})
+def test_a_malformed_timeout_is_a_config_error_before_any_sign_in(twg, mock_idp, name):
+    result = twg.run("login", env={name: "soon"})
 
     assert result.code == 78
     # One line: no URL, no code, nothing was started.
@@ -216,14 +202,14 @@ def test_a_malformed_timeout_is_a_config_error_before_any_sign_in(run, idp, name
         f"error: {name} must be a number of seconds from 0 to 86400, not 'soon'. "
         f"Fix or unset {name}.\n"
     )
-    assert idp.audit.events() == []
+    assert mock_idp.audit() == []
 
 
-def test_an_unreachable_api_names_the_url_and_the_variable_and_exits_69(run, unused_port):
+def test_an_unreachable_api_names_the_url_and_the_variable_and_exits_69(twg, unused_port):
     url = f"http://127.0.0.1:{unused_port}"
     # A session is only sent to the API it was minted for: log in with TWG_API_URL set.
-    assert run("login", TWG_API_URL=url).code == 0
-    result = run("api", "/me", "--json", TWG_API_URL=url)
+    assert twg.run("login", env={"TWG_API_URL": url}).code == 0
+    result = twg.run("api", "/me", "--json", env={"TWG_API_URL": url})
 
     assert result.code == 69
     assert result.json()["error"] == {
@@ -238,10 +224,10 @@ def test_an_unreachable_api_names_the_url_and_the_variable_and_exits_69(run, unu
 ISSUE_PATH = "/ex/jira/1f4c7a52-0000-4000-8000-0000000000a1/rest/api/3/issue"
 
 
-def test_api_400_shows_the_server_error_in_text_and_json(run):
-    assert run("login").code == 0
-    text = run("api", "-X", "POST", ISSUE_PATH, "--data", "{}")
-    as_json = run("api", "-X", "POST", ISSUE_PATH, "--data", "{}", "--json")
+def test_api_400_shows_the_server_error_in_text_and_json(twg):
+    assert twg.run("login").code == 0
+    text = twg.run("api", "-X", "POST", ISSUE_PATH, "--data", "{}")
+    as_json = twg.run("api", "-X", "POST", ISSUE_PATH, "--data", "{}", "--json")
 
     reason = "fields: The request body must be an object with 'fields'."
     assert text.code == as_json.code == 1
@@ -254,18 +240,21 @@ def test_api_400_shows_the_server_error_in_text_and_json(run):
     }
 
 
-def test_api_404_message_ends_with_one_full_stop(run):
-    assert run("login").code == 0
-    result = run("api", "/no/such/path")
+def test_api_404_message_ends_with_one_full_stop(twg):
+    assert twg.run("login").code == 0
+    result = twg.run("api", "/no/such/path")
 
     assert result.code == 1
     assert result.err == "error: The API answered HTTP 404 Not Found.\n"
 
 
-def test_a_wrong_twg_bbc_token_is_named_in_the_advice(run, mock_server):
-    assert run("login").code == 0
-    result = run(
-        "api", "--bitbucket", "/2.0/user", TWG_BBC_TOKEN="wrong", TWG_BITBUCKET_URL=mock_server.url
+def test_a_wrong_twg_bbc_token_is_named_in_the_advice(twg, mock_idp):
+    assert twg.run("login").code == 0
+    result = twg.run(
+        "api",
+        "--bitbucket",
+        "/2.0/user",
+        env={"TWG_BBC_TOKEN": "wrong", "TWG_BITBUCKET_URL": mock_idp.url},
     )
 
     assert result.code == 77
@@ -274,28 +263,32 @@ def test_a_wrong_twg_bbc_token_is_named_in_the_advice(run, mock_server):
 
 
 # doctor ---------------------------------------------------------------------------------
-def test_doctor_checks_the_identity_provider_in_colour_on_a_terminal(run, mock_server):
-    assert run("login").code == 0
-    result = run("doctor", tty=True, color=True)
+def test_doctor_checks_the_identity_provider_in_colour_on_a_terminal(twg, mock_idp):
+    assert twg.run("login").code == 0
+    result = twg.run("doctor", tty=True, color=True)
 
     assert result.code == 0, result.out
     first = result.out.splitlines()[0]
     assert first == (
-        f"\x1b[32m[OK]  \x1b[0m identity provider: {mock_server.url}/.well-known/"
-        f"oauth-authorization-server answers; issuer {mock_server.url} matches TWG_IDP_URL"
+        f"\x1b[32m[OK]  \x1b[0m identity provider: {mock_idp.url}/.well-known/"
+        f"oauth-authorization-server answers; issuer {mock_idp.url} matches TWG_IDP_URL"
     )
 
 
-def test_doctor_with_the_idp_down_fails_in_red_and_exits_69(run, unused_port):
-    result = run("doctor", tty=True, color=True, TWG_IDP_URL=f"http://127.0.0.1:{unused_port}")
+def test_doctor_with_the_idp_down_fails_in_red_and_exits_69(twg, unused_port):
+    result = twg.run(
+        "doctor", env={"TWG_IDP_URL": f"http://127.0.0.1:{unused_port}"}, tty=True, color=True
+    )
 
     assert result.code == 69
     assert result.out.startswith("\x1b[31m[FAIL]\x1b[0m identity provider: Could not reach ")
 
 
-def test_errors_are_red_on_a_colour_terminal_and_plain_otherwise(run):
-    coloured = run("auth", "status", tty=True, color=True, TWG_IDP_URL="127.0.0.1:8080")
-    plain = run("auth", "status", tty=True, color=False, TWG_IDP_URL="127.0.0.1:8080")
+def test_errors_are_red_on_a_colour_terminal_and_plain_otherwise(twg):
+    coloured = twg.run(
+        "auth", "status", env={"TWG_IDP_URL": "127.0.0.1:8080"}, tty=True, color=True
+    )
+    plain = twg.run("auth", "status", env={"TWG_IDP_URL": "127.0.0.1:8080"}, tty=True, color=False)
 
     assert coloured.err.startswith("\x1b[31merror:\x1b[0m TWG_IDP_URL=")
     assert plain.err.startswith("error: TWG_IDP_URL=")
@@ -307,7 +300,7 @@ def test_no_color_turns_colour_off():
 
 
 # speed ----------------------------------------------------------------------------------
-def test_an_http_url_never_loads_the_tls_trust_store(run, monkeypatch, unused_port):
+def test_an_http_url_never_loads_the_tls_trust_store(twg, monkeypatch, unused_port):
     import ssl
 
     import httpx
@@ -323,8 +316,11 @@ def test_an_http_url_never_loads_the_tls_trust_store(run, monkeypatch, unused_po
 
     monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
     trust_store.cache_clear()  # as in a new process
-    assert run("login").code == 0
-    assert run("api", "/me").code == 0
+    # The robot as its own process (a BROWSER other than the fixture's default, which
+    # would run it in this process, where its own https client loads the trust store).
+    browser = {"BROWSER": robot(twg.user, "--site", "acme")}
+    assert twg.run("login", env=browser).code == 0
+    assert twg.run("api", "/me").code == 0
     assert loads == []
 
     for _ in range(2):  # the context is built on the first https request, then shared

@@ -12,16 +12,13 @@ import pytest
 
 from mock_idp.secrets_util import fingerprint
 from tests.cli import stored
-from tests.cli.real_mock import Sleeps, events, fault, logged_in_env, twg
+
+# Every test starts logged in (the plugin's twg, the robot signing in as alice).
+pytestmark = pytest.mark.usefixtures("logged_in")
 
 
-@pytest.fixture
-def env(mock_server, config_dir) -> dict[str, str]:
-    return logged_in_env(config_dir, mock_server.url)
-
-
-def latest_issued_fp(idp) -> str:
-    return str(events(idp, "token.rotated")[-1]["refresh_fp"])
+def latest_issued_fp(mock) -> str:
+    return str(mock.audit("token.rotated")[-1]["details"]["refresh_fp"])
 
 
 @pytest.mark.parametrize(
@@ -38,66 +35,65 @@ def latest_issued_fp(idp) -> str:
     ids=["503", "500", "429", "dropped", "lost-answer-dropped", "lost-answer-503", "lost-502"],
 )
 def test_one_fault_is_retried_with_the_same_token_and_the_session_lives(
-    env, mock_server, idp, config_dir, spec
+    twg, mock_idp, config_dir, spec
 ):
     before = stored.tokens(config_dir)["refresh_token"]
-    fault(mock_server.url, path="/oauth/token", **spec)
-    sleeps = Sleeps()
+    mock_idp.faults.add("/oauth/token", **spec)
 
-    result = twg(env, "auth", "refresh", "--force", sleep=sleeps)
+    result = twg.run("auth", "refresh", "--force")
 
     assert result.code == 0, result.err
     assert "Refreshed" in result.err
-    assert sleeps == [0.5]  # one short backoff, then the same token again
+    assert twg.sleeps == [0.5]  # one short backoff, then the same token again
     saved = stored.tokens(config_dir)["refresh_token"]
     assert saved != before
-    assert fingerprint(saved) == latest_issued_fp(idp)
-    assert events(idp, "family.revoked") == []
-    me = twg(env, "api", "/me")
+    assert fingerprint(saved) == latest_issued_fp(mock_idp)
+    assert mock_idp.audit("family.revoked") == []
+    me = twg.run("api", "/me")
     assert me.code == 0, me.err
     assert json.loads(me.out)["email"] == "alice@example.com"
 
 
-def test_a_timeout_is_retried_and_the_session_lives(env, mock_server, idp, config_dir):
-    fault(mock_server.url, path="/oauth/token", delay=1.5)
+def test_a_timeout_is_retried_and_the_session_lives(twg, mock_idp, config_dir):
+    mock_idp.faults.add("/oauth/token", delay=1.5)
 
-    result = twg({**env, "TWG_HTTP_TIMEOUT": "0.3"}, "auth", "refresh", "--force")
+    result = twg.run("auth", "refresh", "--force", env={"TWG_HTTP_TIMEOUT": "0.3"})
 
     assert result.code == 0, result.err
-    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(idp)
+    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(mock_idp)
 
 
 @pytest.mark.parametrize(
     "spec", [{"status": 503}, {"status": 429}, {"drop": True}], ids=["503", "429", "dropped"]
 )
 def test_a_server_down_for_the_whole_command_keeps_the_session_and_says_retry(
-    env, mock_server, idp, config_dir, spec
+    twg, mock_idp, config_dir, spec
 ):
     before = stored.tokens(config_dir)
-    fault(mock_server.url, path="/oauth/token", count=3, **spec)
+    mock_idp.faults.add("/oauth/token", count=3, **spec)
 
-    result = twg(env, "auth", "refresh", "--force", "--json")
+    result = twg.run("auth", "refresh", "--force", "--json")
 
     assert result.code == 69
     error = result.json()["error"]
     assert error["code"] == "UNAVAILABLE"
-    assert f"The identity provider {mock_server.url} is unavailable" in error["message"]
+    assert f"The identity provider {mock_idp.url} is unavailable" in error["message"]
     assert "Your session is kept" in error["message"]
     assert "Try again in a moment" in error["message"]
     assert "twg login" not in error["message"]
     assert stored.tokens(config_dir) == before  # nothing spent, nothing lost
-    assert twg(env, "auth", "refresh", "--force").code == 0
+    assert twg.run("auth", "refresh", "--force").code == 0
 
 
-def test_only_invalid_grant_means_a_dead_session(env, mock_server, idp, config_dir):
-    with httpx.Client(base_url=mock_server.url) as http:
+def test_only_invalid_grant_means_a_dead_session(twg, mock_idp, config_dir):
+    with httpx.Client(base_url=mock_idp.url) as http:
         revoked = http.post(
             "/oauth/revoke",
             data={"token": stored.tokens(config_dir)["refresh_token"], "client_id": "twg-cli"},
         )
         assert revoked.status_code == 200
 
-    result = twg(env, "auth", "refresh", "--force")
+    result = twg.run("auth", "refresh", "--force")
 
     assert result.code == 77
     assert "twg login" in result.err
@@ -134,25 +130,22 @@ def html_page(status: int) -> Callable[[httpx.Response], httpx.Response]:
 
 
 @pytest.mark.parametrize("status", [200, 502], ids=["200-html", "502-html"])
-def test_an_html_answer_after_the_rotation_is_retried(env, idp, config_dir, status):
-    result = twg(env, "auth", "refresh", "--force", transport=ProxyTransport(html_page(status)))
+def test_an_html_answer_after_the_rotation_is_retried(twg, mock_idp, config_dir, status):
+    result = twg.run("auth", "refresh", "--force", transport=ProxyTransport(html_page(status)))
 
     assert result.code == 0, result.err
-    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(idp)
-    assert events(idp, "family.revoked") == []
+    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(mock_idp)
+    assert mock_idp.audit("family.revoked") == []
 
 
-def test_retry_after_is_honoured(env, idp, config_dir):
+def test_retry_after_is_honoured(twg, config_dir):
     def too_many(real: httpx.Response) -> httpx.Response:
         return httpx.Response(429, headers={"Retry-After": "3"}, json={"error": "slow_down"})
 
-    sleeps = Sleeps()
-    result = twg(
-        env, "auth", "refresh", "--force", transport=ProxyTransport(too_many), sleep=sleeps
-    )
+    result = twg.run("auth", "refresh", "--force", transport=ProxyTransport(too_many))
 
     assert result.code == 0, result.err
-    assert sleeps == [3.0]
+    assert twg.sleeps == [3.0]
 
 
 def with_expires_in(value: object) -> Callable[[httpx.Response], httpx.Response]:
@@ -176,9 +169,10 @@ def with_expires_in(value: object) -> Callable[[httpx.Response], httpx.Response]
     ],
     ids=["soon", "1e30", "negative", "nan", "bool", "object"],
 )
-def test_a_hostile_expires_in_never_loses_the_rotated_tokens(env, idp, config_dir, value, expiry):
-    result = twg(
-        env,
+def test_a_hostile_expires_in_never_loses_the_rotated_tokens(
+    twg, mock_idp, config_dir, value, expiry
+):
+    result = twg.run(
         "auth",
         "refresh",
         "--force",
@@ -188,27 +182,25 @@ def test_a_hostile_expires_in_never_loses_the_rotated_tokens(env, idp, config_di
 
     assert result.code == 0, result.err
     assert "internal error" not in result.err
-    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(idp)
+    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(mock_idp)
     conf = stored.conf(config_dir)
     if expiry is None:
         assert conf["access_expires_at"] is None
     else:
         assert conf["access_expires_at"] - conf["access_issued_at"] == expiry
-    assert twg(env, "api", "/me").code == 0
+    assert twg.run("api", "/me").code == 0
 
 
 @pytest.mark.parametrize(("count", "code"), [(1, 0), (3, 69)], ids=["once", "whole-command"])
-def test_an_api_call_that_needs_a_refresh_rides_out_a_503(
-    env, mock_server, idp, config_dir, count, code
-):
-    idp.clock.advance(9 * 3600)  # the access token expired: the call must refresh first
-    fault(mock_server.url, path="/oauth/token", status=503, count=count)
+def test_an_api_call_that_needs_a_refresh_rides_out_a_503(twg, mock_idp, config_dir, count, code):
+    mock_idp.clock.advance(9 * 3600)  # the access token expired: the call must refresh first
+    mock_idp.faults.add("/oauth/token", status=503, count=count)
 
-    result = twg(env, "api", "/me")
+    result = twg.run("api", "/me")
 
     assert result.code == code, result.err
-    assert events(idp, "family.revoked") == []
-    assert twg(env, "api", "/me").code == 0
+    assert mock_idp.audit("family.revoked") == []
+    assert twg.run("api", "/me").code == 0
 
 
 def with_body(body: dict[str, object]) -> Callable[[httpx.Response], httpx.Response]:
@@ -223,15 +215,15 @@ def with_body(body: dict[str, object]) -> Callable[[httpx.Response], httpx.Respo
     [{"refresh_token": 5}, {"access_token": ["x"]}, {"access_token": ""}],
     ids=["refresh-not-a-string", "access-not-a-string", "access-empty"],
 )
-def test_an_unusable_token_answer_is_retried_not_half_saved(env, idp, config_dir, body):
-    result = twg(env, "auth", "refresh", "--force", transport=ProxyTransport(with_body(body)))
+def test_an_unusable_token_answer_is_retried_not_half_saved(twg, mock_idp, config_dir, body):
+    result = twg.run("auth", "refresh", "--force", transport=ProxyTransport(with_body(body)))
 
     assert result.code == 0, result.err
-    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(idp)
-    assert events(idp, "family.revoked") == []
+    assert fingerprint(stored.tokens(config_dir)["refresh_token"]) == latest_issued_fp(mock_idp)
+    assert mock_idp.audit("family.revoked") == []
 
 
-def test_an_expires_in_too_big_for_a_float_is_no_crash(env, idp, config_dir):
+def test_an_expires_in_too_big_for_a_float_is_no_crash(twg, mock_idp, config_dir):
     big = 10**400
 
     def rewrite(real: httpx.Response) -> httpx.Response:
@@ -240,7 +232,7 @@ def test_an_expires_in_too_big_for_a_float_is_no_crash(env, idp, config_dir):
         )
         return httpx.Response(200, headers={"Content-Type": "application/json"}, text=text)
 
-    result = twg(env, "auth", "refresh", "--force", transport=ProxyTransport(rewrite))
+    result = twg.run("auth", "refresh", "--force", transport=ProxyTransport(rewrite))
 
     assert result.code == 0, result.err
     assert stored.conf(config_dir)["access_expires_at"] is None

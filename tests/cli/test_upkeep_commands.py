@@ -16,7 +16,6 @@ from tests.cli.read_only import make_read_only, make_writable
 from tests.cli.test_upkeep_sessions import (  # noqa: F401 - fixtures
     DAY,
     NO_BUS,
-    env,
     runner,
     sim,
     stored_refresh_token,
@@ -52,7 +51,7 @@ def test_setup_without_a_scheduler_completes_with_repair_guidance(twg, runner, c
 
 
 def test_setup_again_repairs_upkeep_and_asks_for_the_missing_bitbucket_token(
-    twg, runner, config_dir, isolated_env
+    twg, runner, config_dir
 ):
     runner.answers["systemctl"] = NO_BUS
     assert twg("setup").code == 0
@@ -70,7 +69,7 @@ def test_setup_again_repairs_upkeep_and_asks_for_the_missing_bitbucket_token(
         ["systemctl", "--user", "daemon-reload"],
         ["systemctl", "--user", "enable", "--now", "twg-upkeep.timer"],
     ]
-    unit = isolated_env / ".config" / "systemd" / "user" / "twg-upkeep.service"
+    unit = twg.home / ".config" / "systemd" / "user" / "twg-upkeep.service"
     assert f'Environment="TWG_CONFIG_DIR={config_dir}"' in unit.read_text()
     state = json.loads((config_dir / "upkeep.json").read_text())
     assert state["enabled"] is True
@@ -131,8 +130,8 @@ def test_the_inactivity_window_is_configurable(twg, sim):
     assert twg("login").code == 0
     login_at = sim.now
 
-    week = twg("upkeep", "status", "--json", extra={"TWG_UPKEEP_INACTIVITY_DAYS": "7"}).json()
-    bad = twg("upkeep", "run", extra={"TWG_UPKEEP_INACTIVITY_DAYS": "soon"})
+    week = twg("upkeep", "status", "--json", env={"TWG_UPKEEP_INACTIVITY_DAYS": "7"}).json()
+    bad = twg("upkeep", "run", env={"TWG_UPKEEP_INACTIVITY_DAYS": "soon"})
 
     assert week["inactivity"]["days"] == 7
     assert week["inactivity"]["stops_at"] == iso(login_at + 7 * DAY)
@@ -140,7 +139,7 @@ def test_the_inactivity_window_is_configurable(twg, sim):
     assert "TWG_UPKEEP_INACTIVITY_DAYS='soon' is not a number of days" in bad.err
 
 
-def test_disable_removes_what_enable_installed(twg, runner, isolated_env, config_dir):
+def test_disable_removes_what_enable_installed(twg, runner, config_dir):
     assert twg("upkeep", "enable").code == 0
     runner.commands.clear()
 
@@ -151,7 +150,7 @@ def test_disable_removes_what_enable_installed(twg, runner, isolated_env, config
         ["systemctl", "--user", "disable", "--now", "twg-upkeep.timer"],
         ["systemctl", "--user", "daemon-reload"],
     ]
-    assert not (isolated_env / ".config" / "systemd" / "user" / "twg-upkeep.timer").exists()
+    assert not (twg.home / ".config" / "systemd" / "user" / "twg-upkeep.timer").exists()
     assert json.loads((config_dir / "upkeep.json").read_text())["enabled"] is False
 
 
@@ -170,9 +169,9 @@ def test_upkeep_run_with_nobody_ever_logged_in_creates_nothing(twg, config_dir):
     assert not config_dir.exists()
 
 
-def test_use_is_recorded_in_the_temp_dir_when_the_state_dir_is_read_only(twg, sim, env):
+def test_use_is_recorded_in_the_temp_dir_when_the_state_dir_is_read_only(twg, sim):
     assert twg("login").code == 0
-    state_dir, tmp_dir = marker_dirs(env)[0], marker_dirs(env)[-1]
+    state_dir, tmp_dir = marker_dirs(twg.env)[0], marker_dirs(twg.env)[-1]
     state_dir.mkdir(parents=True, exist_ok=True)
     sim.advance(3600)
     make_read_only(state_dir)
@@ -188,10 +187,10 @@ def test_use_is_recorded_in_the_temp_dir_when_the_state_dir_is_read_only(twg, si
     assert status["inactivity"]["last_use_recorded_in"] == str(tmp_dir / "last-use")
 
 
-def test_a_marker_others_can_write_is_ignored(twg, sim, env):
+def test_a_marker_others_can_write_is_ignored(twg, sim):
     assert twg("login").code == 0
     login_at = sim.now
-    tmp_dir = marker_dirs(env)[-1]
+    tmp_dir = marker_dirs(twg.env)[-1]
     tmp_dir.mkdir(parents=True)
     (tmp_dir / "last-use").write_text(json.dumps({"last_use": login_at + 20 * DAY}))
     os.chmod(tmp_dir, 0o777)  # noqa: S103 - as a shared /tmp directory planted by someone else
@@ -203,21 +202,21 @@ def test_a_marker_others_can_write_is_ignored(twg, sim, env):
 
 
 @pytest.mark.parametrize("command", [["auth", "status"], ["upkeep", "status"]])
-def test_commands_that_only_look_do_not_count_as_use(twg, sim, env, command):
+def test_commands_that_only_look_do_not_count_as_use(twg, sim, command):
     assert twg("login").code == 0
     sim.advance(3600)
 
     assert twg(*command).code == 0
 
-    assert all(not (d / "last-use").exists() for d in marker_dirs(env))
+    assert all(not (d / "last-use").exists() for d in marker_dirs(twg.env))
 
 
-def test_an_unreachable_idp_is_recorded_and_the_session_kept(twg, sim, config_dir, mock_server):
+def test_an_unreachable_idp_is_recorded_and_the_session_kept(twg, sim, config_dir, mock_idp):
     assert twg("login").code == 0
     refresh_token = stored_refresh_token(config_dir)
     sim.advance(5 * 3600 + 50 * 60)
     sim.sync()
-    mock_server.stop()
+    mock_idp.stop()
     waits: list[float] = []
 
     result = twg("upkeep", "run", sleep=waits.append)

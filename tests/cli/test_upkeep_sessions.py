@@ -10,26 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from mock_idp.pytest_plugin import CliResult
+from mock_idp.pytest_plugin import CliResult, MockIdPClient, TwgCli
 from tests.cli import stored
 from tests.cli.read_only import make_read_only, make_writable
-from tests.cli.real_mock import robot_browser
-from twg.iostreams import IOStreams
 from twg.lazy_tls import trust_store
-from twg.main import main
 from twg.upkeep.loop import StopLoop
 from twg.upkeep.runner import CommandResult
 
-BIN = Path(sys.executable).parent
-ROBOT = str(BIN / "twg-mock-idp")
 MINUTE = 60
 HOUR = 3600
 DAY = 86400
@@ -116,38 +110,8 @@ def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sim(mock_server) -> Iterator[SimTime]:
-    with httpx.Client(base_url=mock_server.url, timeout=30.0, verify=trust_store()) as control:
-        yield SimTime(control)
-
-
-@pytest.fixture
-def env(mock_server, config_dir, monkeypatch) -> dict[str, str]:
-    browser = f"{ROBOT} browser --user alice@example.com %s"
-    monkeypatch.setenv("BROWSER", browser)
-    # webbrowser reads BROWSER once per process and caches it: make it read again.
-    import webbrowser
-
-    monkeypatch.setattr(webbrowser, "_tryorder", None)
-    monkeypatch.setattr(webbrowser, "_browsers", {})
-    return {
-        "HOME": os.environ["HOME"],
-        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
-        "XDG_CONFIG_HOME": os.environ["XDG_CONFIG_HOME"],
-        "XDG_STATE_HOME": os.environ["XDG_STATE_HOME"],
-        "TMPDIR": str(Path(os.environ["HOME"]) / "tmp"),
-        "TWG_CONFIG_DIR": str(config_dir),
-        "TWG_IDP_URL": mock_server.url,
-        "TWG_API_URL": mock_server.url,
-        "TWG_BITBUCKET_URL": mock_server.url,
-        "TWG_CREDENTIAL_STORE": "file",
-        "TWG_LOGIN_TIMEOUT": "30",
-        "TWG_UPKEEP_BACKEND": "systemd",
-        "BROWSER": browser,
-    }
-
-
-Twg = Callable[..., CliResult]
+def sim(mock_idp: MockIdPClient) -> SimTime:
+    return SimTime(mock_idp.http)
 
 
 @pytest.fixture
@@ -155,40 +119,67 @@ def runner() -> RecordingRunner:
     return RecordingRunner()
 
 
-@pytest.fixture
-def twg(env, sim, runner) -> Twg:
-    def run(
+class SimTwg:
+    """The plugin's ``twg`` on simulated time: each run gets the simulation's local clock
+    and clock-syncing transport, is told it runs on Linux, and has its scheduler commands
+    recorded by ``runner`` instead of run. ``env`` overrides variables, as in ``twg.run``."""
+
+    def __init__(self, cli: TwgCli, sim: SimTime, runner: RecordingRunner) -> None:
+        self.cli = cli
+        self.sim = sim
+        self.runner = runner
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.cli.env
+
+    @property
+    def home(self) -> Path:
+        return self.cli.home
+
+    @property
+    def config_dir(self) -> Path:
+        return self.cli.config_dir
+
+    def __call__(
+        self,
         *args: str,
-        extra: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
         sleep: Callable[[float], None] | None = None,
         tty: bool = False,
         hidden: list[str] | None = None,
     ) -> CliResult:
-        streams = IOStreams.for_test(tty=tty, hidden_answers=hidden)
-        code = main(
-            list(args),
-            io=streams,
-            environ={**env, **(extra or {})},
-            local_now=lambda: sim.now,
-            transport=SyncingTransport(sim),
-            command_runner=runner,
-            sleep=sleep,
+        # Without a sleep of the test's, the plugin records waits in twg.sleeps.
+        waits = {} if sleep is None else {"sleep": sleep}
+        return self.cli.run(
+            *args,
+            env=env,
+            tty=tty,
+            hidden=hidden,
+            local_now=lambda: self.sim.now,
+            transport=SyncingTransport(self.sim),
+            command_runner=self.runner,
             platform="linux",
-            # The robot signs in from a thread of this process: BROWSER (a robot process)
-            # is tested in test_first_use.py, and a process per login costs a third of
-            # a second here.
-            browser=robot_browser(),
+            **waits,
         )
-        return CliResult(code, streams.output(), streams.errors(), [])
 
-    return run
+
+@pytest.fixture
+def twg(twg: TwgCli, sim: SimTime, runner: RecordingRunner) -> SimTwg:
+    """Overrides the plugin's ``twg`` in these modules (and uses it): upkeep as systemd
+    would run it, temp files in the test's home."""
+    twg.env["TWG_UPKEEP_BACKEND"] = "systemd"
+    twg.env["TMPDIR"] = str(twg.home / "tmp")
+    return SimTwg(twg, sim, runner)
 
 
 def stored_refresh_token(config_dir: Path) -> str:
     return stored.tokens(config_dir)["refresh_token"]
 
 
-def upkeep_loop(twg: Twg, sim: SimTime, days: float, each_tick: Callable[[int], None]) -> CliResult:
+def upkeep_loop(
+    twg: SimTwg, sim: SimTime, days: float, each_tick: Callable[[int], None]
+) -> CliResult:
     """`twg upkeep run --every 720` for ``days`` simulated days; ``each_tick(n)`` runs after
     the n-th wait (the user's own commands go there)."""
     ticks = int(days * DAY // TICK)
@@ -310,9 +301,9 @@ def test_a_read_only_config_dir_uses_the_valid_token_and_never_spends_the_refres
     mark = sim.mark()
     make_read_only(config_dir)
     try:
-        valid = twg("api", "/me", extra={"CLAUDECODE": "1"})
+        valid = twg("api", "/me", env={"CLAUDECODE": "1"})
         sim.advance(2 * HOUR)  # now expired
-        stale = twg("api", "/me", extra={"CLAUDECODE": "1"})
+        stale = twg("api", "/me", env={"CLAUDECODE": "1"})
         status = twg("upkeep", "status", "--json")
     finally:
         make_writable(config_dir)
@@ -328,7 +319,7 @@ def test_a_read_only_config_dir_uses_the_valid_token_and_never_spends_the_refres
     assert stored_refresh_token(config_dir) == refresh_token
     # The sandbox could not write the config dir, but its use was recorded.
     assert status.json()["inactivity"]["last_use_recorded_in"] == str(
-        Path(os.environ["XDG_STATE_HOME"]) / "twg" / "last-use"
+        Path(twg.env["XDG_STATE_HOME"]) / "twg" / "last-use"
     )
     # Outside the sandbox the unspent refresh token works.
     refreshed = twg("auth", "refresh")
@@ -342,7 +333,7 @@ def test_a_sandbox_with_upkeep_on_is_told_upkeep_should_refresh(twg, sim, config
     sim.advance(8 * HOUR + MINUTE)
     make_read_only(config_dir)
     try:
-        stale = twg("api", "/me", extra={"CODEX_SANDBOX": "seatbelt"})
+        stale = twg("api", "/me", env={"CODEX_SANDBOX": "seatbelt"})
     finally:
         make_writable(config_dir)
 
