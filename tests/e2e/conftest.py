@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from mock_idp.control_client import MockIdPClient
 from mock_idp.pytest_plugin import running_in_ci
-from tests.e2e.harness import REPO_ROOT, Cli, MockControl, Stack, docker_problem, venv_script
+from tests.e2e.harness import REPO_ROOT, Cli, Stack, docker_problem, venv_script
 
 # Read once at import: the autouse isolated_env fixture removes CI from each test's env.
 IN_CI = running_in_ci()
@@ -77,17 +78,15 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture
-def mock(stack: Stack) -> Iterator[MockControl]:
-    control = MockControl(stack.url, stack.control_token)
-    control.reset()
-    try:
+def mock(stack: Stack) -> Iterator[MockIdPClient]:
+    """The Compose mock's control API (with the stack's control token), reset per test."""
+    with MockIdPClient(stack.url, control_token=stack.control_token) as control:
+        control.reset()
         yield control
-    finally:
-        control.http.close()
 
 
 @pytest.fixture
-def cli(mock: MockControl, tmp_path: Path) -> Cli:
+def cli(mock: MockIdPClient, tmp_path: Path) -> Cli:
     """A fresh CLI config pointed at the container; the robot browser signs in as alice."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TWG_")}
     config_dir = tmp_path / "twg-config"

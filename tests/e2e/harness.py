@@ -13,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_idp.control_client import MockIdPClient
+from mock_idp.seed import ACME_ADMIN_KEY
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ADMIN_KEY_ACME = "mock-admin-key-acme"
 COMMAND_TIMEOUT = 90.0
 # compose.yaml: the mock writes its control token here, on the mock-control volume.
 CONTROL_TOKEN_FILE = "/run/twg-mock/control-token"
@@ -80,54 +82,22 @@ class Stack:
         )
 
 
-class MockControl:
-    """The mock's control, audit and Admin APIs, over real HTTP to the container.
+def admin(mock: MockIdPClient, method: str, path: str) -> httpx.Response:
+    """An Admin API call as acme's org admin (the seeded key)."""
+    headers = {"Authorization": f"Bearer {ACME_ADMIN_KEY}"}
+    return mock.http.request(method, f"/admin/v1{path}", headers=headers)
 
-    Control calls carry the control token (Compose generates one) and are JSON."""
 
-    def __init__(self, url: str, control_token: str) -> None:
-        self.url = url
-        self.http = httpx.Client(base_url=url, timeout=30.0)
-        self._control = {"Authorization": f"Bearer {control_token}"}
-
-    def reset(self) -> None:
-        self.http.post("/_mock/reset", json={}, headers=self._control).raise_for_status()
-
-    def advance(self, seconds: int) -> None:
-        self.http.post(
-            "/_mock/clock/advance", json={"seconds": seconds}, headers=self._control
-        ).raise_for_status()
-
-    def settings(self, **changes: Any) -> dict[str, Any]:
-        response = self.http.patch("/_mock/settings", json=changes, headers=self._control)
-        response.raise_for_status()
-        return dict(response.json())
-
-    def audit(self, since: int = 0, event: str | None = None) -> list[dict[str, Any]]:
-        params: dict[str, str | int] = {"since": since}
-        if event:
-            params["event"] = event
-        response = self.http.get("/_mock/audit", params=params, headers=self._control)
-        response.raise_for_status()
-        return list(response.json()["events"])
-
-    def last_audit_id(self) -> int:
-        events = self.audit()
-        return int(events[-1]["id"]) if events else 0
-
-    def admin(self, method: str, path: str) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {ADMIN_KEY_ACME}"}
-        return self.http.request(method, f"/admin/v1{path}", headers=headers)
-
-    def refresh_grant(self, refresh_token: str) -> httpx.Response:
-        return self.http.post(
-            "/oauth/token",
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-                "client_id": "twg-cli",
-            },
-        )
+def refresh_grant(mock: MockIdPClient, refresh_token: str) -> httpx.Response:
+    """A refresh at the token endpoint, as an attacker holding ``refresh_token`` sends it."""
+    return mock.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": "twg-cli",
+        },
+    )
 
 
 def venv_script(name: str) -> str:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from mock_idp.control_client import MockIdPClient
 from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID, ACME_SITE_ID
-from tests.e2e.harness import Cli, MockControl
+from tests.e2e.harness import Cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -33,7 +34,7 @@ def person(cli: Cli, tmp_path: Path, name: str, **env: str) -> Cli:
     )
 
 
-def test_the_admin_flow_end_to_end(cli: Cli, mock: MockControl, tmp_path: Path) -> None:
+def test_the_admin_flow_end_to_end(cli: Cli, mock: MockIdPClient, tmp_path: Path) -> None:
     alice = person(cli, tmp_path, "alice")
     bob = person(cli, tmp_path, "bob")
     carol = person(cli, tmp_path, "carol", TWG_ADMIN_API_KEY=ACME_ADMIN_KEY)

@@ -29,8 +29,15 @@ def test_the_whole_catalogue_passes_in_compose_with_reports_on_the_host(
     reports = tmp_path / "reports"
     env = {**stack.env, "TWG_REPORTS_DIR": str(reports)}
     done = subprocess.run(
-        [*stack.compose.compose_command_property, "--profile", "scenarios", "run", "--rm", "-T",
-         "scenarios"],
+        [
+            *stack.compose.compose_command_property,
+            "--profile",
+            "scenarios",
+            "run",
+            "--rm",
+            "-T",
+            "scenarios",
+        ],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Cli, MockControl, Stack
+from mock_idp.control_client import MockIdPClient
+from tests.e2e.harness import Cli, Stack, admin, refresh_grant
 
 # Generous: the first test also pays for building the image and starting the stack.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -16,7 +17,7 @@ HOUR = 3600
 DAY = 24 * HOUR
 
 
-def _events(mock: MockControl, since: int, name: str) -> list[dict[str, Any]]:
+def _events(mock: MockIdPClient, since: int, name: str) -> list[dict[str, Any]]:
     return [e for e in mock.audit(since=since) if e["event"] == name]
 
 
@@ -29,7 +30,7 @@ def _stored_refresh_token(cli: Cli) -> str:
 
 
 def test_login_through_the_browser_gives_status_and_api_me_for_alice(
-    cli: Cli, mock: MockControl
+    cli: Cli, mock: MockIdPClient
 ) -> None:
     done = cli.login()
 
@@ -47,7 +48,7 @@ def test_login_through_the_browser_gives_status_and_api_me_for_alice(
 
 
 def test_call_after_eight_hours_refreshes_and_rotates_the_refresh_token(
-    cli: Cli, mock: MockControl
+    cli: Cli, mock: MockIdPClient
 ) -> None:
     cli.login()
     first_refresh = _stored_refresh_token(cli)
@@ -55,7 +56,7 @@ def test_call_after_eight_hours_refreshes_and_rotates_the_refresh_token(
     assert cli("api", "/me").returncode == 0
     assert _events(mock, mark, "token.rotated") == [], "a fresh token must not be refreshed"
 
-    mock.advance(8 * HOUR + 60)
+    mock.clock.advance(8 * HOUR + 60)
     me = cli("api", "/me")
 
     assert me.returncode == 0, me.stderr
@@ -64,19 +65,19 @@ def test_call_after_eight_hours_refreshes_and_rotates_the_refresh_token(
     assert len(rotated) == 1
     assert _stored_refresh_token(cli) != first_refresh
     # Rotation made the old refresh token single-use history (past the reuse leeway).
-    mock.advance(601)
-    assert mock.refresh_grant(first_refresh).json()["error"] == "invalid_grant"
+    mock.clock.advance(601)
+    assert refresh_grant(mock, first_refresh).json()["error"] == "invalid_grant"
 
 
 def test_replaying_a_rotated_refresh_token_revokes_the_session_for_the_cli_too(
-    cli: Cli, mock: MockControl
+    cli: Cli, mock: MockIdPClient
 ) -> None:
     cli.login()
     stolen = _stored_refresh_token(cli)
     assert cli("auth", "refresh", "--force").returncode == 0
-    mock.advance(601)  # past Atlassian's 10-minute reuse leeway, the mock's default
+    mock.clock.advance(601)  # past Atlassian's 10-minute reuse leeway, the mock's default
 
-    replay = mock.refresh_grant(stolen)
+    replay = refresh_grant(mock, stolen)
 
     assert replay.json()["error"] == "invalid_grant"
     assert _events(mock, 0, "refresh.reuse_detected")
@@ -86,10 +87,10 @@ def test_replaying_a_rotated_refresh_token_revokes_the_session_for_the_cli_too(
 
 
 def test_thirty_one_idle_days_exit_77_with_the_inactivity_message_until_login(
-    cli: Cli, mock: MockControl
+    cli: Cli, mock: MockIdPClient
 ) -> None:
     cli.login()
-    mock.advance(31 * DAY)
+    mock.clock.advance(31 * DAY)
 
     expired = cli("api", "/me")
 
@@ -102,14 +103,14 @@ def test_thirty_one_idle_days_exit_77_with_the_inactivity_message_until_login(
     assert json.loads(again.stdout)["email"] == "alice@example.com"
 
 
-def test_logout_kills_the_refresh_token_at_the_server(cli: Cli, mock: MockControl) -> None:
+def test_logout_kills_the_refresh_token_at_the_server(cli: Cli, mock: MockIdPClient) -> None:
     cli.login()
     refresh_token = _stored_refresh_token(cli)
 
     done = cli("logout")
 
     assert done.returncode == 0, done.stderr
-    dead = mock.refresh_grant(refresh_token)
+    dead = refresh_grant(mock, refresh_token)
     assert dead.status_code in (400, 403)
     assert dead.json()["error"] == "invalid_grant"
     assert not (cli.config_dir / "credentials").exists() or refresh_token not in (
@@ -120,15 +121,15 @@ def test_logout_kills_the_refresh_token_at_the_server(cli: Cli, mock: MockContro
 
 
 def test_org_admin_revocation_tells_the_user_an_admin_revoked_the_session(
-    cli: Cli, mock: MockControl
+    cli: Cli, mock: MockIdPClient
 ) -> None:
     cli.login()
     account_id = cli.json("auth", "status")["account"]["id"]
-    orgs = mock.admin("GET", "/orgs")
+    orgs = admin(mock, "GET", "/orgs")
     assert orgs.status_code == 200, orgs.text
     org_id = orgs.json()["data"][0]["id"]
 
-    revoked = mock.admin("DELETE", f"/orgs/{org_id}/users/{account_id}/twg-cli/sessions")
+    revoked = admin(mock, "DELETE", f"/orgs/{org_id}/users/{account_id}/twg-cli/sessions")
 
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["revoked_sessions"] >= 1
@@ -139,7 +140,7 @@ def test_org_admin_revocation_tells_the_user_an_admin_revoked_the_session(
 
 
 def test_cli_inside_the_compose_network_logs_in_and_calls_the_api(
-    stack: Stack, mock: MockControl
+    stack: Stack, mock: MockIdPClient
 ) -> None:
     login = stack.compose_run("twg", "login")
     assert login.returncode == 0, f"{login.stdout}\n{login.stderr}"

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import REPO_ROOT, MockControl, Stack
+from mock_idp.control_client import MockIdPClient
+from tests.e2e.harness import REPO_ROOT, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -33,11 +34,11 @@ def _compose(stack: Stack, *args: str, timeout: float = 180.0) -> subprocess.Com
     )
 
 
-def _token_events(mock: MockControl, since: int) -> list[dict[str, Any]]:
+def _token_events(mock: MockIdPClient, since: int) -> list[dict[str, Any]]:
     return [e for e in mock.audit(since=since) if e["event"].startswith(TOKEN_EVENTS)]
 
 
-def _wait_for_rotation(mock: MockControl, since: int, upkeep_logs: Any) -> None:
+def _wait_for_rotation(mock: MockIdPClient, since: int, upkeep_logs: Any) -> None:
     # Waiting for another process to act (not a timing assertion): poll the audit log.
     for _ in range(120):
         if [e for e in _token_events(mock, since) if e["event"] == "token.rotated"]:
@@ -46,10 +47,10 @@ def _wait_for_rotation(mock: MockControl, since: int, upkeep_logs: Any) -> None:
     pytest.fail(f"upkeep never refreshed; its log:\n{upkeep_logs()}")
 
 
-def test_upkeep_sidecar_keeps_a_read_only_agent_working(stack: Stack, mock: MockControl) -> None:
+def test_upkeep_sidecar_keeps_a_read_only_agent_working(stack: Stack, mock: MockIdPClient) -> None:
     login = stack.compose_run("twg", "login", "--force")
     assert login.returncode == 0, login.stdout + login.stderr
-    mock.advance(8 * HOUR + 5 * 60)  # past the refresh threshold, and past expiry
+    mock.clock.advance(8 * HOUR + 5 * 60)  # past the refresh threshold, and past expiry
     before = mock.last_audit_id()
 
     try:
