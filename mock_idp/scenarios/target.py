@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from twg.lazy_tls import trust_store
+from mock_idp.control_client import CONTROL_PREFIX, MockIdPClient
 
 if TYPE_CHECKING:
     from mock_idp.server import BackgroundServer
     from mock_idp.settings import Settings
     from mock_idp.store import MemoryStore
-
-CONTROL_PREFIX = "/_mock/"
-HTTP_TIMEOUT = 30.0
 
 
 class TargetError(Exception):
@@ -53,29 +50,30 @@ def control_token_from_env(environ: dict[str, str] | None = None) -> str | None:
 
 
 class MockControl:
-    """HTTP to one mock: the control API (with its token) and any other endpoint."""
+    """HTTP to one mock: the control API (with its token) and any other endpoint.
+
+    The HTTP is the plugin's ``MockIdPClient``'s (the token goes only on ``/_mock/``
+    requests); what this adds is the runner's errors: a ``TargetError`` that says what
+    to do, never an exception from httpx."""
 
     def __init__(self, url: str, control_token: str | None) -> None:
-        self.url = url.rstrip("/")
-        self._token = control_token
-        self.http = httpx.Client(
-            base_url=self.url, timeout=HTTP_TIMEOUT, follow_redirects=False, verify=trust_store()
-        )
+        self._client = MockIdPClient(url, control_token=control_token)
+        self.url = self._client.url
+        self.http = self._client.http
 
     def close(self) -> None:
-        self.http.close()
+        self._client.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Any request; ``/_mock/`` requests carry the control token, and their POSTs are
-        JSON even without a body (the control API refuses anything else: 415)."""
-        if path.startswith(CONTROL_PREFIX):
-            if self._token:
-                headers = dict(kwargs.pop("headers", None) or {})
-                headers.setdefault("Authorization", f"Bearer {self._token}")
-                kwargs["headers"] = headers
-            body_keys = {"json", "content", "data", "files"}
-            if method.upper() in {"POST", "PUT", "PATCH"} and not body_keys & kwargs.keys():
-                kwargs["json"] = {}
+        """Any request; ``/_mock/`` POSTs are JSON even without a body (the control API
+        refuses anything else: 415)."""
+        body_keys = {"json", "content", "data", "files"}
+        if (
+            path.startswith(CONTROL_PREFIX)
+            and method.upper() in {"POST", "PUT", "PATCH"}
+            and not body_keys & kwargs.keys()
+        ):
+            kwargs["json"] = {}
         try:
             return self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
