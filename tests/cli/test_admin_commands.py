@@ -148,7 +148,7 @@ def test_control_characters_from_the_server_never_reach_the_terminal(carol, mock
     httpx.post(f"{mock_server.url}/_mock/seed", json={"users": [hostile]}).raise_for_status()
     result = carol.twg("admin", "users")
     assert result.code == 0
-    assert "eve@example.com  Eve ?]0;pwned??[2J  [active]" in result.out
+    assert "eve@example.com  Eve \\x1b]0;pwned\\x07\\x1b[2J  [active]" in result.out
     assert "\x1b" not in result.out
     users = carol.twg("admin", "users", "--json").json()["users"]
     assert {u["email"]: u["name"] for u in users}["eve@example.com"] == hostile["name"]

@@ -12,7 +12,6 @@ from urllib.parse import quote
 import httpx
 
 from twg.admin.errors import LOGIN, AdminKeyRefused, OrgNotFound
-from twg.admin.text import printable
 from twg.errors import ApiError, IpNotAllowed, NetworkError, Unavailable, UsageError
 from twg.lazy_tls import LazyTLSTransport
 
@@ -33,9 +32,9 @@ def _errors(response: httpx.Response) -> tuple[str, str, str]:
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]
-        return str(first.get("code") or ""), printable(str(first.get("detail") or ""))[:300], ""
+        return str(first.get("code") or ""), str(first.get("detail") or "")[:300], ""
     error = body.get("error")
-    return "", printable(str(body.get("error_description") or ""))[:300], str(error or "")
+    return "", str(body.get("error_description") or "")[:300], str(error or "")
 
 
 class AdminClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from twg.admin import session
-from twg.admin.text import err, out
 from twg.errors import UsageError
 from twg.factory import Factory
 
@@ -31,9 +30,9 @@ def run(opts: Options, f: Factory) -> int:
         f.io.out_json({"org_id": entry.org_id, "cidrs": cidrs})
         return 0
     for cidr in cidrs:
-        out(f, cidr)
+        f.io.out(cidr)
     if not cidrs:
-        err(f, f"{entry.org_name} has no IP allowlist: requests are allowed from anywhere.")
+        f.io.err(f"{entry.org_name} has no IP allowlist: requests are allowed from anywhere.")
     elif opts.action == "set":
-        err(f, f"Saved: {entry.org_name}'s users can use the CLI only from these ranges.")
+        f.io.err(f"Saved: {entry.org_name}'s users can use the CLI only from these ranges.")
     return 0

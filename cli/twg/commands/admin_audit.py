@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from twg.admin import session
-from twg.admin.text import out
 from twg.errors import UsageError
 from twg.factory import Factory
 
@@ -69,5 +68,5 @@ def run(opts: Options, f: Factory) -> int:
         f.io.out_json({"org_id": entry.org_id, "events": events})
         return 0
     for event in events:
-        out(f, _line(event))
+        f.io.out(_line(event))
     return 0

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from twg.admin import config, session
 from twg.admin.keyinput import read_key
-from twg.admin.text import err
 from twg.factory import Factory
 
 
@@ -33,8 +32,7 @@ def run(opts: Options, f: Factory) -> int:
                 "key_fp": entry.key_fp,
             }
         )
-    err(
-        f,
+    f.io.err(
         f"Logged in as an admin of {entry.org_name} ({entry.org_id}) as {entry.email}; "
         f"the key is in the {where}. This org is now current.",
     )

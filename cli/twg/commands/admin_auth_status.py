@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass
 
 from twg.admin import config, session
 from twg.admin.errors import LOGIN, AdminNotLoggedIn
-from twg.admin.text import out
 from twg.commands._format import iso
 from twg.factory import Factory
 
@@ -38,8 +37,7 @@ def run(opts: Options, f: Factory) -> int:
         raise AdminNotLoggedIn("You are not logged in as an organization admin.", LOGIN)
     for org in conf.orgs.values():
         mark = "*" if org.org_id == conf.current else " "
-        out(
-            f,
+        f.io.out(
             f"{mark} {org.org_name} ({org.org_id}): {org.email}, key {org.key_fp}… in the "
             f"{org.store}, since {iso(org.logged_in_at)}",
         )

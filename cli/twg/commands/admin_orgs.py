@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twg.admin import config, session
-from twg.admin.text import err, out
 from twg.factory import Factory
 
 
@@ -21,7 +20,7 @@ def run(opts: Options, f: Factory) -> int:
         conf, entry = session.chosen(f, config.check_org_id(opts.use))
         conf.current = entry.org_id
         config.save(f.settings.config_dir, conf)
-        err(f, f"Current organization: {entry.org_name} ({entry.org_id}).")
+        f.io.err(f"Current organization: {entry.org_name} ({entry.org_id}).")
         return 0
     conf = config.load(f.settings.config_dir)
     if opts.org is not None:
@@ -42,5 +41,7 @@ def run(opts: Options, f: Factory) -> int:
     if not rows:
         session.chosen(f, None)  # raises "not logged in as an organization admin"
     for row in rows:
-        out(f, f"{'*' if row['current'] else ' '} {row['org_id']}  {row['name']}  ({row['email']})")
+        f.io.out(
+            f"{'*' if row['current'] else ' '} {row['org_id']}  {row['name']}  ({row['email']})"
+        )
     return 0

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from twg.admin import session
-from twg.admin.text import err, out
 from twg.errors import UsageError
 from twg.factory import Factory
 
@@ -60,7 +59,7 @@ def _ask(f: Factory) -> str:
         raise UsageError(
             "Choose --revoke-sessions or --keep-sessions (there is no terminal to ask on)."
         )
-    err(f, "Save the TWG CLI permissions:\n  " + "\n  ".join(CHOICES))
+    f.io.err("Save the TWG CLI permissions:\n  " + "\n  ".join(CHOICES))
     for _ in range(3):
         try:
             answer = f.io.prompt_line("Choose 1 or 2: ").strip().lower()
@@ -70,17 +69,17 @@ def _ask(f: Factory) -> str:
             return KEEP
         if answer in ("2", "revoke", "save and revoke sessions"):
             return REVOKE
-        err(f, "Please answer 1 or 2.")
+        f.io.err("Please answer 1 or 2.")
     raise UsageError("Nothing was saved: choose --revoke-sessions or --keep-sessions.")
 
 
 def _show(f: Factory, name: str, setting: dict[str, Any]) -> None:
     head = "allow all permissions" if setting.get("allow_all") else "only these permissions"
-    out(f, f"TWG CLI permissions for {name}: {head}")
+    f.io.out(f"TWG CLI permissions for {name}: {head}")
     permissions = setting.get("permissions") or {}
     for key, title in CATEGORIES:
         allowed = permissions.get(key) or []
-        out(f, f"  {title}: {', '.join(allowed) if allowed else '(none)'}")
+        f.io.out(f"  {title}: {', '.join(allowed) if allowed else '(none)'}")
 
 
 def run(opts: Options, f: Factory) -> int:
@@ -102,10 +101,9 @@ def run(opts: Options, f: Factory) -> int:
     _show(f, entry.org_name, saved)
     revoked = int(saved.get("revoked_sessions", 0))
     if choice == REVOKE:
-        err(f, f"Saved and revoked {revoked} CLI session(s): users must log in again.")
+        f.io.err(f"Saved and revoked {revoked} CLI session(s): users must log in again.")
     else:
-        err(
-            f,
+        f.io.err(
             "Saved without revoking: existing sessions keep their permissions until their "
             "tokens are re-issued.",
         )

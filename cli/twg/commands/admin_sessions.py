@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twg.admin import session
-from twg.admin.text import err, out
 from twg.commands._format import iso
 from twg.errors import UsageError
 from twg.factory import Factory
@@ -32,14 +31,14 @@ def run(opts: Options, f: Factory) -> int:
                 f.io.out_json({"org_id": entry.org_id, "sessions": live})
                 return 0
             if not live:
-                err(f, "No live CLI sessions.")
+                f.io.err("No live CLI sessions.")
             for s in live:
                 since = iso(s.get("created_at"))
-                out(f, f"{s['id']}  {s.get('email')}  site {s.get('site_id')}  since {since}")
+                f.io.out(f"{s['id']}  {s.get('email')}  site {s.get('site_id')}  since {since}")
             return 0
         count = client.revoke_sessions(account)
     if opts.json:
         f.io.out_json({"revoked_sessions": count})
     whose = f"{opts.user}'s" if opts.user else "every"
-    err(f, f"Revoked {count} CLI session(s) ({whose} in {entry.org_name}).")
+    f.io.err(f"Revoked {count} CLI session(s) ({whose} in {entry.org_name}).")
     return 0

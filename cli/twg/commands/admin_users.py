@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twg.admin import session
-from twg.admin.text import err, out
 from twg.factory import Factory
 
 
@@ -27,7 +26,9 @@ def run(opts: Options, f: Factory) -> int:
                 return 0
             for user in users:
                 role = ", org admin" if user.get("org_admin") else ""
-                out(f, f"{user['email']}  {user.get('name', '')}  [{user['account_status']}{role}]")
+                f.io.out(
+                    f"{user['email']}  {user.get('name', '')}  [{user['account_status']}{role}]"
+                )
             return 0
         assert opts.email is not None  # the CLI requires it for suspend and restore
         user = client.user_by_email(opts.email)
@@ -36,11 +37,10 @@ def run(opts: Options, f: Factory) -> int:
     if opts.json:
         f.io.out_json({"email": user["email"], "action": opts.action, "sessions_ended": ended})
     elif opts.action == "suspend":
-        err(
-            f,
+        f.io.err(
             f"Suspended {user['email']} in {entry.org_name}: {ended} CLI session(s) ended; "
             "they cannot sign in until restored.",
         )
     else:
-        err(f, f"Restored {user['email']} in {entry.org_name}: they can sign in again.")
+        f.io.err(f"Restored {user['email']} in {entry.org_name}: they can sign in again.")
     return 0
