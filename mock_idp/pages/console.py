@@ -5,40 +5,45 @@ categories with the save dialog's two choices, users with suspend and restore, l
 sessions with revoke, the IP allowlist and the audit log. Every action calls the same
 ``org_admin`` functions as the Admin API, so the console and ``twg admin`` agree.
 
-Safety, as a real admin console needs it: a console session is an unguessable id in an
-HttpOnly ``SameSite=Strict`` cookie; every POST must come from this server's own origin
-(``Origin``, or ``Sec-Fetch-Site`` where no-referrer makes Chromium send ``null``), so
-no CSRF; every page forbids framing (``X-Frame-Options: DENY`` and CSP
-``frame-ancestors 'none'``), sniffing and referrers; every value is escaped.
+Safety, as a real admin console needs it: sessions and the same-origin check on every
+POST are ``console_guard``'s; every page forbids framing (``X-Frame-Options: DENY`` and
+CSP ``frame-ancestors 'none'``), sniffing and referrers; every value is escaped.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from mock_idp import org_admin
 from mock_idp.idp import MockIdP
 from mock_idp.models import CATEGORIES, CATEGORY_SCOPES, Org, User
-from mock_idp.oauth.fast_token import BadBody
-from mock_idp.oauth_routes import read_params
 from mock_idp.org_admin import Actor, AdminActionError
-from mock_idp.pages.layout import esc, page
+from mock_idp.pages.console_guard import (
+    COOKIE,
+    MAX_SESSIONS,
+    SESSION_TTL,
+    admin_post,
+    console_page,
+    console_sessions,
+    fields,
+    forbidden,
+    form_lists,
+    idp_of,
+    same_origin,
+    same_origin_form,
+    see_other,
+    signed_in,
+    signed_in_admin,
+)
+from mock_idp.pages.layout import esc
 from mock_idp.permissions import CATEGORY_TITLES, PERMISSION_LABELS
 from mock_idp.secrets_util import new_secret
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-COOKIE = "twg_console"
-SESSION_TTL = 8 * 3600.0
-MAX_SESSIONS = 1000
-# The layout's policy (its own style, no framing) plus: forms post only here. Not on the
-# sign-in pages, whose consent form ends in a redirect to the client's loopback.
-FORM_ACTION = "; form-action 'self'"
 NAV = (
     ("settings", "TWG CLI settings"),
     ("users", "Users"),
@@ -47,110 +52,6 @@ NAV = (
     ("audit", "Audit log"),
 )
 TITLES = dict(NAV)
-
-
-def _idp(request: Request) -> MockIdP:
-    idp: MockIdP = request.app.state.idp
-    return idp
-
-
-def _sessions(request: Request) -> dict[str, dict[str, Any]]:
-    store: dict[str, dict[str, Any]] | None = getattr(request.app.state, "console_sessions", None)
-    if store is None:
-        store = {}
-        request.app.state.console_sessions = store
-    return store
-
-
-def _secure(response: Response) -> Response:
-    # Framing, sniffing and referrers: SecurityHeadersMiddleware, as on every page.
-    policy = response.headers.get("Content-Security-Policy")
-    if policy:
-        response.headers["Content-Security-Policy"] = policy + FORM_ACTION
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _page(title: str, body: str, status_code: int = 200) -> Response:
-    return _secure(page(title, body, status_code))
-
-
-def _see_other(path: str) -> Response:
-    return _secure(RedirectResponse(path, status_code=303))
-
-
-def _signed_in(request: Request) -> tuple[MockIdP, User, Org] | None:
-    idp = _idp(request)
-    found = _sessions(request).get(request.cookies.get(COOKIE, ""))
-    if found is None or time.monotonic() - float(found["started"]) > SESSION_TTL:
-        return None
-    user = idp.store.get(User, str(found["account_id"]))
-    org = idp.store.get(Org, str(found["org_id"]))
-    if user is None or org is None or org.id not in user.admin_of or user.suspended:
-        return None
-    return idp, user, org
-
-
-def _same_origin(request: Request) -> bool:
-    """CSRF: a POST must come from the console itself. Browsers send the page's Origin,
-    except that under ``Referrer-Policy: no-referrer`` Chromium sends ``Origin: null``;
-    then the browser-set (unforgeable by pages) ``Sec-Fetch-Site: same-origin`` decides."""
-    origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    if origin == own:
-        return True
-    return origin in (None, "null") and request.headers.get("sec-fetch-site") == "same-origin"
-
-
-async def _fields(request: Request) -> dict[str, str]:
-    try:
-        return await read_params(request)
-    except BadBody:
-        return {}
-
-
-async def _form(request: Request) -> dict[str, str] | None:
-    if not _same_origin(request):
-        return None
-    return await _fields(request)
-
-
-def _admin(request: Request) -> tuple[MockIdP, User, Org] | Response:
-    """The signed-in admin, or the redirect to the sign-in page."""
-    signed = _signed_in(request)
-    if signed is None:
-        return _see_other("/console")
-    return signed
-
-
-def _admin_post(request: Request) -> tuple[MockIdP, User, Org] | Response:
-    """As ``_admin``, and the POST must come from the console itself (CSRF)."""
-    signed = _admin(request)
-    if isinstance(signed, Response):
-        return signed
-    if not _same_origin(request):
-        return _forbidden()
-    return signed
-
-
-async def _form_lists(request: Request) -> dict[str, list[str]]:
-    """A form whose checkboxes repeat a name (``permission=a&permission=b``)."""
-    try:
-        pairs = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError:
-        return {}
-    lists: dict[str, list[str]] = {}
-    for key, value in pairs[:200]:
-        lists.setdefault(key, []).append(value)
-    return lists
-
-
-def _forbidden() -> Response:
-    return _page(
-        "Request refused",
-        "<p class=error id=error>This form did not come from the console (Origin check).</p>",
-        403,
-    )
 
 
 def _frame(org: Org, user: User, current: str, body: str, message: str = "") -> str:
@@ -171,7 +72,7 @@ def _section(
     org: Org, user: User, current: str, body: str, message: str = "", status_code: int = 200
 ) -> Response:
     """A console page in section ``current`` (a key of NAV), titled as its nav link."""
-    return _page(TITLES[current], _frame(org, user, current, body, message), status_code)
+    return console_page(TITLES[current], _frame(org, user, current, body, message), status_code)
 
 
 def _actor(user: User) -> Actor:
@@ -183,9 +84,9 @@ def _actor(user: User) -> Actor:
 
 @router.get("")
 async def home(request: Request) -> Response:
-    if _signed_in(request) is not None:
-        return _see_other("/console/settings")
-    return _login_page(_idp(request))
+    if signed_in(request) is not None:
+        return see_other("/console/settings")
+    return _login_page(idp_of(request))
 
 
 def _login_page(idp: MockIdP, error: str = "", status_code: int = 200) -> Response:
@@ -205,20 +106,20 @@ def _login_page(idp: MockIdP, error: str = "", status_code: int = 200) -> Respon
         + people
         + "</form>"
     )
-    return _page("Administration", body, status_code)
+    return console_page("Administration", body, status_code)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    form = await _form(request)
+    form = await same_origin_form(request)
     if form is None:
-        return _forbidden()
-    idp = _idp(request)
+        return forbidden()
+    idp = idp_of(request)
     email = form.get("email", "").strip().lower()[:200]
     user = next((u for u in idp.store.all(User) if u.email.lower() == email), None)
     if user is None or not user.admin_of or user.suspended:
         return _login_page(idp, f"{email or 'That account'} is not an organization admin.", 403)
-    sessions = _sessions(request)
+    sessions = console_sessions(request)
     if len(sessions) >= MAX_SESSIONS:
         sessions.pop(next(iter(sessions)))
     sid = new_secret(24)
@@ -230,7 +131,7 @@ async def login(request: Request) -> Response:
     idp.audit.record(
         "admin.console_signin", org_id=user.admin_of[0], admin=user.email, via="console"
     )
-    response = _see_other("/console/settings")
+    response = see_other("/console/settings")
     response.set_cookie(
         COOKIE, sid, httponly=True, samesite="strict", path="/console", max_age=int(SESSION_TTL)
     )
@@ -239,10 +140,10 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    if not _same_origin(request):
-        return _forbidden()
-    _sessions(request).pop(request.cookies.get(COOKIE, ""), None)
-    response = _see_other("/console")
+    if not same_origin(request):
+        return forbidden()
+    console_sessions(request).pop(request.cookies.get(COOKIE, ""), None)
+    response = see_other("/console")
     response.delete_cookie(COOKIE, path="/console")
     return response
 
@@ -271,7 +172,7 @@ def _permission_boxes(allowed: set[str], allow_all: bool) -> str:
 
 @router.get("/settings")
 async def settings(request: Request) -> Response:
-    signed = _admin(request)
+    signed = signed_in_admin(request)
     if isinstance(signed, Response):
         return signed
     _, user, org = signed
@@ -288,11 +189,11 @@ def _chosen(form: dict[str, list[str]]) -> tuple[bool, list[str]]:
 @router.post("/settings/review")
 async def review(request: Request) -> Response:
     """The save dialog: the two choices of Atlassian Administration's dialog."""
-    signed = _admin_post(request)
+    signed = admin_post(request)
     if isinstance(signed, Response):
         return signed
     _, user, org = signed
-    allow_all, permissions = _chosen(await _form_lists(request))
+    allow_all, permissions = _chosen(await form_lists(request))
     hidden = ("<input type=hidden name=allow_all value=1>" if allow_all else "") + "".join(
         f'<input type=hidden name=permission value="{esc(p)}">' for p in permissions
     )
@@ -315,11 +216,11 @@ async def review(request: Request) -> Response:
 
 @router.post("/settings")
 async def save_settings(request: Request) -> Response:
-    signed = _admin_post(request)
+    signed = admin_post(request)
     if isinstance(signed, Response):
         return signed
     idp, user, org = signed
-    form = await _form_lists(request)
+    form = await form_lists(request)
     allow_all, permissions = _chosen(form)
     revoke = form.get("revoke", []) == ["1"]
     if allow_all:
@@ -370,7 +271,7 @@ def _users_body(idp: MockIdP, org: Org, me: User) -> str:
 
 @router.get("/users")
 async def users(request: Request) -> Response:
-    signed = _admin(request)
+    signed = signed_in_admin(request)
     if isinstance(signed, Response):
         return signed
     idp, user, org = signed
@@ -378,10 +279,10 @@ async def users(request: Request) -> Response:
 
 
 async def _user_action(request: Request, suspend: bool) -> Response:
-    signed = _admin_post(request)
+    signed = admin_post(request)
     if isinstance(signed, Response):
         return signed
-    form = await _fields(request)
+    form = await fields(request)
     idp, user, org = signed
     try:
         target = org_admin.find_user(idp, org.id, form.get("email", ""))
@@ -433,7 +334,7 @@ def _sessions_body(idp: MockIdP, org: Org) -> str:
 
 @router.get("/sessions")
 async def sessions(request: Request) -> Response:
-    signed = _admin(request)
+    signed = signed_in_admin(request)
     if isinstance(signed, Response):
         return signed
     idp, user, org = signed
@@ -442,14 +343,14 @@ async def sessions(request: Request) -> Response:
 
 @router.post("/sessions/revoke")
 async def revoke(request: Request) -> Response:
-    signed = _admin_post(request)
+    signed = admin_post(request)
     if isinstance(signed, Response):
         return signed
-    form = await _fields(request)
+    form = await fields(request)
     idp, user, org = signed
     account = None if form.get("all") == "1" else form.get("account_id") or None
     if account is None and form.get("all") != "1":
-        return _see_other("/console/sessions")
+        return see_other("/console/sessions")
     count = org_admin.revoke_sessions(idp, org.id, _actor(user), account)
     body = _sessions_body(idp, org)
     return _section(org, user, "sessions", body, f"Revoked {count} session(s).")
@@ -474,7 +375,7 @@ def _allowlist_body(org: Org) -> str:
 
 @router.get("/allowlist")
 async def allowlist(request: Request) -> Response:
-    signed = _admin(request)
+    signed = signed_in_admin(request)
     if isinstance(signed, Response):
         return signed
     _, user, org = signed
@@ -483,10 +384,10 @@ async def allowlist(request: Request) -> Response:
 
 @router.post("/allowlist")
 async def save_allowlist(request: Request) -> Response:
-    signed = _admin_post(request)
+    signed = admin_post(request)
     if isinstance(signed, Response):
         return signed
-    form = await _fields(request)
+    form = await fields(request)
     idp, user, org = signed
     lines = [line.strip() for line in form.get("cidrs", "").splitlines() if line.strip()]
     try:
@@ -504,7 +405,7 @@ async def save_allowlist(request: Request) -> Response:
 
 @router.get("/audit")
 async def audit(request: Request) -> Response:
-    signed = _admin(request)
+    signed = signed_in_admin(request)
     if isinstance(signed, Response):
         return signed
     idp, user, org = signed
