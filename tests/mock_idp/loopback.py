@@ -98,16 +98,24 @@ class ServeProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
+        try:
+            self._wait_until_serving()
+        except BaseException:
+            self.stop()  # never leave a server behind when it did not come up
+            raise
+        return self
+
+    def _wait_until_serving(self) -> None:
+        assert self.proc is not None
         assert self.proc.stdout is not None
         self.first_line = self.proc.stdout.readline().strip()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                self.stop()
                 raise RuntimeError(f"serve exited early with {self.proc.returncode}")
             try:
                 httpx.get(self.url + "/.well-known/oauth-authorization-server", timeout=1)
-                return self
+                return
             except httpx.TransportError:
                 time.sleep(0.05)
         raise RuntimeError("serve did not answer within 20 s")
