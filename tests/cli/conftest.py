@@ -25,18 +25,6 @@ def api_statuses(mock: MockIdPClient, path: str) -> list[int]:
     return [e["details"]["status"] for e in mock.audit("api.call") if e["details"]["path"] == path]
 
 
-def refresh_with(mock: MockIdPClient, refresh_token: str) -> Any:
-    """Spend ``refresh_token`` at the mock as another copy of the credentials would."""
-    return mock.http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": "twg-cli",
-        },
-    )
-
-
 @pytest.fixture
 def config_dir(twg: TwgCli) -> Path:
     return twg.config_dir

@@ -7,7 +7,8 @@ import json
 
 from mock_idp.seed import ACME_ORG_ID, ACME_SITE_ID, ALICE_BITBUCKET_TOKEN
 from tests.cli import stored
-from tests.cli.conftest import HOUR, count, refresh_with
+from tests.cli.conftest import HOUR, count
+from tests.mock_idp.oauth_flow import refresh
 
 ISSUES = f"/ex/jira/{ACME_SITE_ID}/rest/api/3/issue"
 
@@ -23,7 +24,7 @@ def test_logout_revokes_at_the_mock_and_removes_local_files(logged_in, twg, mock
     assert count(mock_idp, "token.revoked") == 2  # the refresh token, then the access token
     assert not (config_dir / "auth.conf").exists()
     assert not (config_dir / "credentials").exists()
-    assert refresh_with(mock_idp, creds["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(mock_idp.http, creds["refresh_token"]).json()["error"] == "invalid_grant"
     me = mock_idp.http.get("/me", headers={"Authorization": f"Bearer {creds['access_token']}"})
     assert me.status_code == 401
     status = twg.run("auth", "status", "--json")

@@ -11,10 +11,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
-
 from mock_idp.secrets_util import fingerprint
 from tests.cli import stored
+from tests.mock_idp.oauth_flow import refresh
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 
@@ -104,15 +103,7 @@ def test_the_keyring_holds_one_entry_per_issuer_and_a_half_finished_save_recover
     assert not (config_dir / "credentials").exists()
 
     # A process refreshed, saved the new set, and died before auth.conf was written.
-    with httpx.Client(base_url=mock_idp.url) as http:
-        answer = http.post(
-            "/oauth/token",
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": saved["refresh_token"],
-                "client_id": "twg-cli",
-            },
-        ).json()
+    answer = refresh(mock_idp.http, saved["refresh_token"]).json()
     newer = {"access_token": answer["access_token"], "refresh_token": answer["refresh_token"]}
     backend.set_password("twg", entry, json.dumps(newer))
 

@@ -14,7 +14,8 @@ import httpx
 from mock_idp.browser import Robot
 from mock_idp.seed import ACME_ORG_ID
 from tests.cli import stored
-from tests.cli.conftest import count, refresh_with
+from tests.cli.conftest import count
+from tests.mock_idp.oauth_flow import refresh
 from twg.iostreams import IOStreams
 
 
@@ -93,7 +94,7 @@ def test_auth_conf_and_credentials_are_private_and_auth_conf_holds_no_secret(
     # The stored tokens are the ones the mock issued: both work there.
     me = mock_idp.http.get("/me", headers={"Authorization": f"Bearer {secrets['access_token']}"})
     assert me.status_code == 200
-    assert refresh_with(mock_idp, secrets["refresh_token"]).status_code == 200
+    assert refresh(mock_idp.http, secrets["refresh_token"]).status_code == 200
 
 
 def test_tampered_state_is_refused_and_no_code_is_exchanged(twg, mock_idp, config_dir):
@@ -188,7 +189,7 @@ def test_force_logs_in_again_and_revokes_the_old_session(logged_in, twg, mock_id
     new = stored.tokens(config_dir)["refresh_token"]
     assert new != old
     # The old refresh token was revoked at the mock, not merely forgotten.
-    assert refresh_with(mock_idp, old).json()["error"] == "invalid_grant"
+    assert refresh(mock_idp.http, old).json()["error"] == "invalid_grant"
 
 
 def test_login_after_an_admin_revocation_is_not_already_logged_in(logged_in, twg, mock_idp):

@@ -9,7 +9,8 @@ import pytest
 
 from mock_idp.seed import ACME_ORG_ID
 from tests.cli import stored
-from tests.cli.conftest import DAY, HOUR, api_statuses, count, refresh_with
+from tests.cli.conftest import DAY, HOUR, api_statuses, count
+from tests.mock_idp.oauth_flow import refresh
 
 
 def test_an_expired_access_token_is_refreshed_once_after_a_401_and_the_call_succeeds(
@@ -70,7 +71,7 @@ def test_auth_refresh_force_rotates(logged_in, twg, mock_idp, config_dir):
     assert new != old
     # The old token is spent: inside Atlassian's 10-minute reuse leeway (the mock's
     # default, docs/mock-defaults.md) a replay gets the same successor, never a new one.
-    assert refresh_with(mock_idp, old).json()["refresh_token"] == new
+    assert refresh(mock_idp.http, old).json()["refresh_token"] == new
     assert count(mock_idp, "refresh.reuse_within_grace") == 1
 
 
@@ -151,7 +152,7 @@ def test_a_logout_elsewhere_says_revoked_elsewhere(logged_in, twg, mock_idp, con
 
 def test_reuse_elsewhere_gives_a_used_twice_message(logged_in, twg, mock_idp, config_dir):
     # Another copy of these credentials refreshed first: ours is now a replayed token.
-    assert refresh_with(mock_idp, stored.tokens(config_dir)["refresh_token"]).status_code == 200
+    assert refresh(mock_idp.http, stored.tokens(config_dir)["refresh_token"]).status_code == 200
     mock_idp.clock.advance(9 * HOUR)
     result = twg.run("api", "/me")
 

@@ -10,8 +10,9 @@ import json
 import httpx
 
 from tests.cli import stored
-from tests.cli.conftest import HOUR, count, refresh_with
+from tests.cli.conftest import HOUR, count
 from tests.mock_idp.helpers import login as mock_session
+from tests.mock_idp.oauth_flow import refresh
 
 
 def write_secrets(config_dir, **secrets: str) -> None:
@@ -29,7 +30,7 @@ def test_a_save_cut_off_before_auth_conf_is_recovered_with_the_newer_secrets(
     # A refresh that died half-way: the mock rotated the token, the new secrets are on
     # disk, but auth.conf still describes the old ones.
     old = stored.tokens(config_dir)
-    newer = refresh_with(mock_idp, old["refresh_token"]).json()
+    newer = refresh(mock_idp.http, old["refresh_token"]).json()
     write_secrets(
         config_dir, access_token=newer["access_token"], refresh_token=newer["refresh_token"]
     )

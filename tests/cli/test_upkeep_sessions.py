@@ -20,6 +20,7 @@ import pytest
 from mock_idp.pytest_plugin import CliResult, MockIdPClient, TwgCli
 from tests.cli import stored
 from tests.cli.read_only import make_read_only, make_writable
+from tests.mock_idp.oauth_flow import refresh
 from twg.lazy_tls import trust_store
 from twg.upkeep.loop import StopLoop
 from twg.upkeep.runner import CommandResult
@@ -39,11 +40,10 @@ class SimTime:
     whenever it is looked at, and 4,800 quiet 12-minute steps need no 4,800 requests.
     """
 
-    def __init__(self, control: httpx.Client) -> None:
-        self.control = control
+    def __init__(self, mock: MockIdPClient) -> None:
+        self.mock = mock
         self.pending = 0.0
-        control.post("/_mock/clock/freeze", json={}).raise_for_status()
-        self.now = float(control.get("/_mock/clock").json()["now"])
+        self.now = mock.clock.freeze()
 
     def advance(self, seconds: float) -> None:
         self.pending += seconds
@@ -51,21 +51,16 @@ class SimTime:
 
     def sync(self) -> None:
         if self.pending:
-            answer = self.control.post("/_mock/clock/advance", json={"seconds": self.pending})
-            answer.raise_for_status()
+            self.mock.clock.advance(self.pending)
             self.pending = 0.0
 
     def audit(self, since: int = 0) -> list[dict[str, Any]]:
         self.sync()
-        answer = self.control.get("/_mock/audit", params={"since": since})
-        answer.raise_for_status()
-        return [e for e in answer.json()["events"] if e["event"] != "clock.changed"]
+        return [e for e in self.mock.audit(since=since) if e["event"] != "clock.changed"]
 
     def mark(self) -> int:
         self.sync()
-        answer = self.control.get("/_mock/audit", params={"since": 0})
-        events = answer.json()["events"]
-        return int(events[-1]["id"]) if events else 0
+        return self.mock.last_audit_id()
 
     def token_requests(self, since: int) -> list[dict[str, Any]]:
         return [e for e in self.audit(since) if e["event"].startswith(TOKEN_EVENTS)]
@@ -111,7 +106,7 @@ def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def sim(mock_idp: MockIdPClient) -> SimTime:
-    return SimTime(mock_idp.http)
+    return SimTime(mock_idp)
 
 
 @pytest.fixture
@@ -281,14 +276,7 @@ def test_with_upkeep_on_but_no_use_for_31_days_the_session_dies_too(twg, sim, co
     assert "Your session expired after 30 days of inactivity" in result.json()["error"]["message"]
     # And at the server too: the last refresh token upkeep held is dead.
     sim.sync()
-    answer = sim.control.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": last_refresh_token[-1],
-            "client_id": "twg-cli",
-        },
-    )
+    answer = refresh(sim.mock.http, last_refresh_token[-1])
     assert answer.json()["error"] == "invalid_grant"
 
 

@@ -88,18 +88,6 @@ def admin(mock: MockIdPClient, method: str, path: str) -> httpx.Response:
     return mock.http.request(method, f"/admin/v1{path}", headers=headers)
 
 
-def refresh_grant(mock: MockIdPClient, refresh_token: str) -> httpx.Response:
-    """A refresh at the token endpoint, as an attacker holding ``refresh_token`` sends it."""
-    return mock.http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": "twg-cli",
-        },
-    )
-
-
 def venv_script(name: str) -> str:
     candidate = Path(sys.executable).parent / name
     if candidate.exists():

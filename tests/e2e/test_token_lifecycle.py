@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from mock_idp.control_client import MockIdPClient
-from tests.e2e.harness import Cli, Stack, admin, refresh_grant
+from tests.e2e.harness import Cli, Stack, admin
+from tests.mock_idp.oauth_flow import refresh
 
 # Generous: the first test also pays for building the image and starting the stack.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -66,7 +67,7 @@ def test_call_after_eight_hours_refreshes_and_rotates_the_refresh_token(
     assert _stored_refresh_token(cli) != first_refresh
     # Rotation made the old refresh token single-use history (past the reuse leeway).
     mock.clock.advance(601)
-    assert refresh_grant(mock, first_refresh).json()["error"] == "invalid_grant"
+    assert refresh(mock.http, first_refresh).json()["error"] == "invalid_grant"
 
 
 def test_replaying_a_rotated_refresh_token_revokes_the_session_for_the_cli_too(
@@ -77,7 +78,7 @@ def test_replaying_a_rotated_refresh_token_revokes_the_session_for_the_cli_too(
     assert cli("auth", "refresh", "--force").returncode == 0
     mock.clock.advance(601)  # past Atlassian's 10-minute reuse leeway, the mock's default
 
-    replay = refresh_grant(mock, stolen)
+    replay = refresh(mock.http, stolen)
 
     assert replay.json()["error"] == "invalid_grant"
     assert _events(mock, 0, "refresh.reuse_detected")
@@ -110,7 +111,7 @@ def test_logout_kills_the_refresh_token_at_the_server(cli: Cli, mock: MockIdPCli
     done = cli("logout")
 
     assert done.returncode == 0, done.stderr
-    dead = refresh_grant(mock, refresh_token)
+    dead = refresh(mock.http, refresh_token)
     assert dead.status_code in (400, 403)
     assert dead.json()["error"] == "invalid_grant"
     assert not (cli.config_dir / "credentials").exists() or refresh_token not in (
