@@ -56,6 +56,18 @@ app.add_typer(setup_app, name="setup")
 app.add_typer(upkeep_app, name="upkeep")
 
 
+# The sign-in options of `login`, which `setup` offers too (it logs in when needed).
+NoBrowserFlag = Annotated[
+    bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
+]
+DeviceFlag = Annotated[
+    bool, typer.Option("--device", help="Sign in with a code on another device.")
+]
+SiteOption = Annotated[
+    str | None, typer.Option("--site", metavar="SITE", help="Site to use: id, name or URL.")
+]
+
+
 class _PlainUsage(TyperCommand):
     """Usage lines show arguments as PATH, not typer's ``{PATH}``."""
 
@@ -93,15 +105,9 @@ def _root(
 def login(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option("--force", help="Log in again even if logged in.")] = False,
-    no_browser: Annotated[
-        bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
-    ] = False,
-    device: Annotated[
-        bool, typer.Option("--device", help="Sign in with a code on another device.")
-    ] = False,
-    site: Annotated[
-        str | None, typer.Option("--site", metavar="SITE", help="Site to use: id, name or URL.")
-    ] = None,
+    no_browser: NoBrowserFlag = False,
+    device: DeviceFlag = False,
+    site: SiteOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Sign in with your browser (OAuth 2.1 + PKCE) or a device code."""
@@ -191,15 +197,9 @@ def setup_bitbucket(
 @setup_app.callback()
 def setup(
     ctx: typer.Context,
-    site: Annotated[
-        str | None, typer.Option("--site", help="Site to use: id, name or URL.")
-    ] = None,
-    no_browser: Annotated[
-        bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening it.")
-    ] = False,
-    device: Annotated[
-        bool, typer.Option("--device", help="Sign in with a code on another device.")
-    ] = False,
+    site: SiteOption = None,
+    no_browser: NoBrowserFlag = False,
+    device: DeviceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Log in if needed, ask for the Bitbucket token if needed, enable upkeep, summarize."""

@@ -7,9 +7,12 @@ Against the real mock IdP on a loopback socket, with its robot browser as BROWSE
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -363,6 +366,25 @@ def test_short_help_shows_whole_lines_and_no_placeholders():
         assert "<str>" not in text
         assert "{" not in text
     assert "Usage: twg api [OPTIONS] PATH" in api_help
+
+
+def test_no_command_help_shows_a_type_placeholder():
+    from twg.main import _command
+
+    def command_paths(group: Any, prefix: list[str]) -> Iterator[list[str]]:
+        for name, command in group.commands.items():
+            yield [*prefix, name]
+            if hasattr(command, "commands"):
+                yield from command_paths(command, [*prefix, name])
+
+    paths = list(command_paths(_command(with_admin=True), []))
+    assert ["admin", "permissions", "set"] in paths
+    for path in paths:
+        io = IOStreams.for_test(tty=False)
+        assert main([*path, "--help"], io=io, environ={"COLUMNS": "80"}) == 0
+        text = io.stdout.getvalue()
+        assert not re.search(r"<[a-z]+>", text), (path, text)
+        assert "{" not in text, (path, text)
 
 
 def test_version_goes_to_the_injected_stdout():

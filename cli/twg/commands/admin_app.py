@@ -27,15 +27,20 @@ admin_app.add_typer(permissions_app, name="permissions")
 admin_app.add_typer(allowlist_app, name="allowlist")
 
 OrgFlag = Annotated[
-    str | None, typer.Option("--org", help="Act on this logged-in org instead of the current one.")
+    str | None,
+    typer.Option(
+        "--org", metavar="ORG_ID", help="Act on this logged-in org instead of the current one."
+    ),
 ]
 
 
 @auth_app.command("login")
 def auth_login(
     ctx: typer.Context,
-    email: Annotated[str, typer.Option("--email", help="Your admin account's email.")],
-    org: Annotated[str, typer.Option("--org", help="The organization ID.")],
+    email: Annotated[
+        str, typer.Option("--email", metavar="EMAIL", help="Your admin account's email.")
+    ],
+    org: Annotated[str, typer.Option("--org", metavar="ORG_ID", help="The organization ID.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Save an Admin API key for an org (hidden prompt, stdin, or TWG_ADMIN_API_KEY)."""
@@ -135,13 +140,18 @@ def permissions_set(
     ctx: typer.Context,
     allow_all: Annotated[bool, typer.Option("--allow-all", help="Allow all permissions.")] = False,
     read: Annotated[
-        str | None, typer.Option("--read", help="Read permissions (P,.. or all).")
+        str | None,
+        typer.Option("--read", metavar="PERMISSIONS", help="Read permissions (P,.. or all)."),
     ] = None,
     write: Annotated[
-        str | None, typer.Option("--write", help="Write and manage permissions (P,.. or all).")
+        str | None,
+        typer.Option(
+            "--write", metavar="PERMISSIONS", help="Write and manage permissions (P,.. or all)."
+        ),
     ] = None,
     delete: Annotated[
-        str | None, typer.Option("--delete", help="Delete permissions (P,.. or all).")
+        str | None,
+        typer.Option("--delete", metavar="PERMISSIONS", help="Delete permissions (P,.. or all)."),
     ] = None,
     revoke_sessions: Annotated[
         bool, typer.Option("--revoke-sessions", help="Save and revoke every CLI session.")
@@ -178,7 +188,9 @@ admin_app.add_typer(sessions_app, name="sessions", invoke_without_command=True)
 @sessions_app.callback(invoke_without_command=True)
 def sessions(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", help="Only this user's (email).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="EMAIL", help="Only this user's (email).")
+    ] = None,
     org: OrgFlag = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -193,7 +205,9 @@ def sessions(
 @sessions_app.command("revoke")
 def sessions_revoke(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", help="Revoke this user's (email).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="EMAIL", help="Revoke this user's (email).")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Revoke everyone's.")] = False,
     org: OrgFlag = None,
     as_json: JsonFlag = False,
@@ -238,7 +252,7 @@ def allowlist_clear(ctx: typer.Context, org: OrgFlag = None, as_json: JsonFlag =
 def audit(
     ctx: typer.Context,
     since: Annotated[
-        str | None, typer.Option("--since", help="30m, 2h, 7d or an ISO 8601 time.")
+        str | None, typer.Option("--since", metavar="WHEN", help="30m, 2h, 7d or an ISO 8601 time.")
     ] = None,
     org: OrgFlag = None,
     as_json: JsonFlag = False,
