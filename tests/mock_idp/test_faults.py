@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -211,7 +212,10 @@ def test_with_no_fault_queued_the_middleware_hands_the_call_straight_through(idp
     async def send(message):
         return None
 
-    asyncio.run(middleware(scope, receive, send))
+    # A thread of its own: a session-scoped Playwright (sync API) in the same
+    # xdist worker leaves an event loop running on the main thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, middleware(scope, receive, send)).result()
     assert seen == [(scope, receive, send)]
     assert idp.faults is middleware.queue
     assert middleware.queue.pending == []
