@@ -4,7 +4,7 @@ Targets: ``twg --help`` at most 8x, ``twg auth status --json`` (logged in, file 
 network) at most 15x, ``twg api /me`` against a local ``http://`` mock (logged in through
 the robot browser) at most 12x: httpx is imported only by commands that call out, and the
 TLS trust store is loaded only when a TLS connection is made. Also reports
-``python -c "import typer"`` to show typer's own share.
+``python -c "import click"`` to show the command-line library's own share.
 Run: .venv/bin/python benchmarks/cli_startup.py [--runs N]
 """
 
@@ -114,7 +114,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = logged_in_config(Path(tmp))
         base = median_wall([PY, "-c", "pass"], env, args.runs)
-        typer_only = median_wall([PY, "-c", "import typer"], env, args.runs)
+        click_only = median_wall([PY, "-c", "import click"], env, args.runs)
         helps = median_wall([TWG, "--help"], env, args.runs)
         status = median_wall([TWG, "auth", "status", "--json"], env, args.runs)
         mock, url = start_mock()
@@ -124,7 +124,7 @@ def main() -> None:
             mock.terminate()
             mock.wait(10)
     print(f"python -c pass            {base * 1000:7.1f} ms   1.0x")
-    print(f"python -c 'import typer'  {typer_only * 1000:7.1f} ms  {typer_only / base:4.1f}x")
+    print(f"python -c 'import click'  {click_only * 1000:7.1f} ms  {click_only / base:4.1f}x")
     print(f"twg --help                {helps * 1000:7.1f} ms  {helps / base:4.1f}x  (target <= 8x)")
     print(
         f"twg auth status --json    {status * 1000:7.1f} ms  {status / base:4.1f}x  (target <= 15x)"

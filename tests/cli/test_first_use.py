@@ -369,7 +369,7 @@ def test_short_help_shows_whole_lines_and_no_placeholders():
 
 
 def test_no_command_help_shows_a_type_placeholder():
-    from twg.main import _command
+    from twg.main import cli
 
     def command_paths(group: Any, prefix: list[str]) -> Iterator[list[str]]:
         for name, command in group.commands.items():
@@ -377,14 +377,23 @@ def test_no_command_help_shows_a_type_placeholder():
             if hasattr(command, "commands"):
                 yield from command_paths(command, [*prefix, name])
 
-    paths = list(command_paths(_command(with_admin=True), []))
+    paths = list(command_paths(cli, []))
     assert ["admin", "permissions", "set"] in paths
     for path in paths:
         io = IOStreams.for_test(tty=False)
         assert main([*path, "--help"], io=io, environ={"COLUMNS": "80"}) == 0
         text = io.stdout.getvalue()
+        assert text.startswith(f"Usage: twg {' '.join(path)} [OPTIONS]"), (path, text)
         assert not re.search(r"<[a-z]+>", text), (path, text)
         assert "{" not in text, (path, text)
+    assert "Usage: twg admin users suspend [OPTIONS] EMAIL\n" in io_help("admin users suspend")
+    assert "Usage: twg admin allowlist set [OPTIONS] CIDR...\n" in io_help("admin allowlist set")
+
+
+def io_help(command: str) -> str:
+    io = IOStreams.for_test(tty=False)
+    assert main([*command.split(), "-h"], io=io, environ={}) == 0
+    return io.stdout.getvalue()
 
 
 def test_version_goes_to_the_injected_stdout():
@@ -409,18 +418,20 @@ def test_completion_prints_a_script_that_calls_twg_back(shell):
     assert "_TWG_COMPLETE" in streams.output()
 
 
-def test_completion_answers_candidates_for_a_partial_command():
+def test_bash_completion_offers_the_commands_that_match():
+    script = subprocess.run(
+        [str(BIN / "twg"), "completion", "bash"], capture_output=True, text=True, check=True
+    ).stdout
+    # What bash does on TAB after "twg lo": call the function the script registered.
+    ask = 'COMP_WORDS=(twg lo); COMP_CWORD=1; _twg_completion twg lo twg; echo "${COMPREPLY[@]}"'
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(
-        [str(BIN / "twg")],
-        env={
-            **os.environ,
-            "_TWG_COMPLETE": "complete_bash",
-            "COMP_WORDS": "twg lo",
-            "COMP_CWORD": "1",
-        },
+        ["bash", "--norc", "-c", f"{script}\n{ask}"],
+        env=env,
         capture_output=True,
         text=True,
         check=False,
     )
 
+    assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["login", "logout"]

@@ -1,5 +1,5 @@
 """The authentication core: OAuth 2.1 flows, token storage and the refresh protocol.
 
-Nothing here prints or knows about typer; time, HTTP transport, keyring and terminal
+Nothing here prints or knows about click; time, HTTP transport, keyring and terminal
 are handed in by the caller (twg.factory).
 """

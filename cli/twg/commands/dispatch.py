@@ -1,30 +1,32 @@
-"""What every typer command (``twg ...`` and ``twg admin ...``) shares: the ``--json``
-flag, the Factory a test may put on the root context, and running a command's ``run``.
+"""What every command (``twg ...`` and ``twg admin ...``) shares: the ``--json`` flag,
+the Factory a test may put on the root context, and running a command's ``run``.
 
-Only typer and the lean core are imported here, so ``twg --help`` stays fast.
+Only click and the lean core are imported here, so ``twg --help`` stays fast.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+import click
 
 from twg.errors import TwgError
 from twg.factory import Factory
 from twg.iostreams import IOStreams
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+json_flag = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document to stdout."
+)
 
 
-def factory(ctx: typer.Context) -> Factory:
+def factory(ctx: click.Context) -> Factory:
     obj = ctx.find_root().obj
     if isinstance(obj, Factory):
         return obj
     return Factory(IOStreams.system())
 
 
-def execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
+def execute(ctx: click.Context, module: Any, opts: Any, as_json: bool) -> None:
     """Run a command; turn a TwgError into its message (or JSON) and exit code."""
     f = factory(ctx)
     try:
@@ -39,4 +41,4 @@ def execute(ctx: typer.Context, module: Any, opts: Any, as_json: bool) -> None:
         else:
             f.io.err(f"{f.io.red('error:', f.io.stderr)} {exc.text()}")
         code = exc.exit_code
-    raise typer.Exit(code)
+    ctx.exit(code)
