@@ -19,6 +19,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mock_idp import CONTROL_PREFIX
 from mock_idp.bodies import UnusableBody, loads
 from mock_idp.errors import OAuthError
 from mock_idp.faults import FaultSpecError, parse_fault
@@ -52,7 +53,7 @@ MAX_ISSUER_LENGTH = 2048
 _AUDIT_ID = re.compile(r"[0-9]{1,18}")
 
 
-router = APIRouter(prefix="/_mock")
+router = APIRouter(prefix=CONTROL_PREFIX)
 
 
 def _idp(request: Request) -> MockIdP:

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from mock_idp import is_control_path
 from twg.lazy_tls import trust_store
 
 if TYPE_CHECKING:
     from mock_idp.idp import MockIdP
     from mock_idp.server import BackgroundServer
-
-CONTROL_PREFIX = "/_mock/"
 
 
 class _ControlToken(httpx.Auth):
@@ -29,7 +28,7 @@ class _ControlToken(httpx.Auth):
         self._header = f"Bearer {token}"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if request.url.path.startswith(CONTROL_PREFIX):
+        if is_control_path(request.url.path):
             request.headers.setdefault("Authorization", self._header)
         yield request
 

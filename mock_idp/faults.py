@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_idp import is_control_path
 from mock_idp.errors import NO_STORE
 
 if TYPE_CHECKING:
     from mock_idp.idp import MockIdP
 
-CONTROL_PREFIX = "/_mock/"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_DELAY = 120.0
 MAX_COUNT = 100_000
@@ -116,7 +116,7 @@ def parse_fault(data: object) -> dict[str, Any]:
     path = data.get("path")
     if not isinstance(path, str) or not path.startswith("/"):
         raise FaultSpecError("'path' must be a request path starting with '/', e.g. /oauth/token.")
-    if path.startswith(CONTROL_PREFIX) or path.rstrip("*") == CONTROL_PREFIX.rstrip("/"):
+    if is_control_path(path.rstrip("*")):
         raise FaultSpecError("/_mock/ is never faulted, so a test can always undo a fault.")
     method = data.get("method")
     if method is not None:
@@ -194,7 +194,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        fault = None if path.startswith(CONTROL_PREFIX) else self.queue.take(scope["method"], path)
+        fault = None if is_control_path(path) else self.queue.take(scope["method"], path)
         if fault is None:
             await self.app(scope, receive, send)
             return

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_idp import is_control_path
 from mock_idp.bodies import (
     MAX_JSON_DEPTH,
     SURROGATE_MESSAGE,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from mock_idp.idp import MockIdP
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-CONTROL_PREFIX = "/_mock"
 REGISTER_PATH = "/oauth/register"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # RFC 3986 reg-name / IPv4 (no userinfo, no percent-encoding: no real client sends one).
@@ -126,7 +126,7 @@ class RequestGuard:
                     [],
                 )
         path: str = scope["path"]
-        control = path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+        control = is_control_path(path)
         if not control and path != REGISTER_PATH:
             return None
         if _cross_site(scope, headers, self.idp.settings.issuer):

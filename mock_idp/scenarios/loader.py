@@ -75,8 +75,7 @@ class Scenario:
     def needs_read_only_config(self) -> bool:
         """A step runs twg with its config directory read-only (a sandboxed agent)."""
         return any(
-            isinstance(step.spec, dict) and step.spec.get("read_only_config")
-            for step in self.steps
+            isinstance(step.spec, dict) and step.spec.get("read_only_config") for step in self.steps
         )
 
 

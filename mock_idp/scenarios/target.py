@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mock_idp.control_client import CONTROL_PREFIX, MockIdPClient
+from mock_idp import is_control_path
+from mock_idp.control_client import MockIdPClient
 
 if TYPE_CHECKING:
     from mock_idp.server import BackgroundServer
@@ -69,7 +70,7 @@ class MockControl:
         refuses anything else: 415)."""
         body_keys = {"json", "content", "data", "files"}
         if (
-            path.startswith(CONTROL_PREFIX)
+            is_control_path(path)
             and method.upper() in {"POST", "PUT", "PATCH"}
             and not body_keys & kwargs.keys()
         ):
