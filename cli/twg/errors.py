@@ -117,6 +117,11 @@ class IpNotAllowed(PermissionDenied):
         )
 
 
+class Interrupted(TwgError):
+    code = "INTERRUPTED"
+    exit_code = EXIT_INTERRUPTED
+
+
 class LoginError(TwgError):
     code = "LOGIN_FAILED"
 

@@ -15,7 +15,7 @@ import click
 from twg.commands.admin_app import admin
 from twg.commands.click_base import TwgGroup
 from twg.commands.dispatch import execute, factory, json_flag
-from twg.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
+from twg.errors import EXIT_ERROR, Interrupted, TwgError, UsageError
 from twg.factory import Factory
 from twg.iostreams import IOStreams
 
@@ -273,6 +273,16 @@ def main(
     io = io or IOStreams.system(environ)
     factory = Factory(io, environ, **factory_kwargs)
     args = list(sys.argv[1:] if argv is None else argv)
+    # Failures click reports itself (usage, Ctrl-C) are JSON too when --json was given.
+    as_json = "--json" in args
+
+    def fail(error: TwgError, text: str | None) -> int:
+        if as_json:
+            io.out_json(error.to_json())
+        if text is not None:
+            io.err(text)
+        return error.exit_code
+
     try:
         # A completion script calling back (_TWG_COMPLETE set) is answered in here, and exits.
         result = cli.main(args=args, prog_name="twg", obj=factory, standalone_mode=False)
@@ -280,16 +290,17 @@ def main(
         return int(exc.exit_code)
     except click.UsageError as exc:
         exc.show(file=io.stderr)  # to the injected stream, not the real one
-        return EXIT_USAGE
+        return fail(UsageError(exc.format_message()), None)
     except click.ClickException as exc:
         exc.show(file=io.stderr)
         return exc.exit_code
-    except click.Abort:
+    except click.Abort as exc:  # click's name for Ctrl-C (and end of input at its prompts)
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            return fail(Interrupted("Interrupted."), "Interrupted.")
         io.err("Aborted.")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        io.err("Interrupted.")
-        return EXIT_INTERRUPTED
+        return fail(Interrupted("Interrupted."), "Interrupted.")
     except Exception as exc:  # a bug: say so briefly, never dump request data
         io.err(f"internal error: {type(exc).__name__}. Run with TWG_DEBUG=1 for details.")
         if factory.environ.get("TWG_DEBUG"):

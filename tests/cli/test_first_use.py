@@ -6,8 +6,10 @@ Against the real mock IdP on a loopback socket, with its robot browser as BROWSE
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -408,6 +410,33 @@ def test_bare_twg_prints_help_and_exits_2():
 
     assert main([], io=streams, environ={}) == 2
     assert "Usage: twg [OPTIONS] COMMAND" in streams.output() + streams.errors()
+
+
+def test_a_usage_error_with_json_is_a_json_document_too():
+    streams = IOStreams.for_test()
+
+    assert main(["auth", "status", "--json", "--jsn"], io=streams, environ={}) == 2
+    assert json.loads(streams.output()) == {
+        "error": {"code": "USAGE", "message": "No such option '--jsn'. Did you mean '--json'?"}
+    }
+    assert "Try 'twg auth status --help' for help." in streams.errors()
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_ctrl_c_while_login_waits_exits_130_and_saves_nothing(twg, as_json):
+    proc = twg.popen("login", "--no-browser", *(["--json"] if as_json else []))
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "Press Ctrl-C to cancel" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+
+    assert proc.returncode == 130
+    assert err.strip() == "Interrupted."
+    if as_json:
+        assert json.loads(out) == {"error": {"code": "INTERRUPTED", "message": "Interrupted."}}
+    assert not (twg.config_dir / "auth.conf").exists()
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
