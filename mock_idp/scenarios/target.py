@@ -175,11 +175,13 @@ class RemoteTarget:
         pass
 
     def close(self) -> None:
-        """Leave the mock's settings as they were before the run."""
+        """Leave the mock as a fresh one with the settings it had before the run: the
+        seeded world on the wall clock, not the last scenario's moved clock and sessions."""
         if self._baseline is None:
             return
         control = MockControl(self.url, self._token)
         try:
+            control.reset()
             control.restore_settings(self._baseline)
         except TargetError:
             pass  # the run is over; the next run (or a reset by its owner) restores them

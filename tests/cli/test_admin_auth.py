@@ -98,7 +98,10 @@ def test_not_logged_in_and_network_down_are_one_line_each(carol):
     assert admin_login(carol).code == 0
     down = carol.twg("admin", "users", env={"TWG_API_URL": "http://127.0.0.1:9"})
     assert down.code == 69
-    assert "Could not reach the Admin API" in one_line(down)
+    assert (
+        "Could not reach http://127.0.0.1:9/admin/v1 (set by TWG_API_URL): the connection "
+        "was refused" in one_line(down)
+    )
 
 
 def test_several_orgs_one_current_and_logout_of_one(carol):

@@ -146,3 +146,19 @@ def test_an_allowlist_refusing_the_refresh_keeps_the_session(people, carol, mock
     assert carol.twg("admin", "allowlist", "clear").code == 0
     assert alice.twg("api", f"{JIRA}/issue/ACME-1").code == 0
     control.close()
+
+
+def test_an_allowlist_refusing_the_sign_in_says_so_instead_of_log_in_again(
+    people, carol, mock_server
+):
+    httpx.patch(
+        f"{mock_server.url}/_mock/settings", json={"client_address_override": "203.0.113.9"}
+    ).raise_for_status()
+    assert carol.twg("admin", "allowlist", "set", "198.51.100.0/24").code == 0
+
+    refused = people["alice"].twg("login")
+
+    assert refused.code == 1
+    assert "Blocked by your organization's IP allowlist" in refused.err
+    assert "ask your organization admin to add it" in refused.err
+    assert "Run `twg login` again" not in refused.err

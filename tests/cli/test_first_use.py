@@ -81,6 +81,23 @@ def test_a_browser_command_that_fails_ends_the_login_at_once_with_its_reason(twg
     assert mock_idp.audit("token.issued") == []
 
 
+def test_a_sign_in_page_refusing_the_client_id_points_at_the_client_setting(twg, mock_idp):
+    result = twg.run(
+        "login",
+        # The robot as its own process: a BROWSER other than the fixture's default.
+        env={"BROWSER": robot(twg.user, "--site", "acme"), "TWG_CLIENT_ID": "no-such-client"},
+    )
+
+    assert result.code == 1
+    last = result.err.strip().splitlines()[-1]
+    assert last.endswith(
+        "invalid_client: The client does not exist on this server. The identity provider "
+        "does not know client id no-such-client: check TWG_CLIENT_ID, or the client saved "
+        "by `twg setup client`."
+    )
+    assert ".." not in last
+
+
 def test_a_failing_browser_also_ends_a_device_login_at_once(twg, mock_idp):
     result = twg.run(
         "login",
@@ -154,8 +171,8 @@ def test_a_site_the_account_cannot_use_fails_before_saving_and_lists_the_sites(
     result = twg.run("login", "--site", "globex", env={"BROWSER": robot("bob@example.com")})
 
     assert result.code == 2
-    assert "your account cannot use a site matching --site 'globex'" in result.err
-    assert "Sites available to you: acme (https://acme.atlassian.net)." in result.err
+    assert "the sign-in granted no site matching --site 'globex'" in result.err
+    assert "Sites it granted: acme (https://acme.atlassian.net)." in result.err
     assert not (config_dir / "auth.conf").exists()
     assert not (config_dir / "credentials").exists()
     revoked = mock_idp.audit("token.revoked")
@@ -388,6 +405,9 @@ def test_no_command_help_shows_a_type_placeholder():
         assert text.startswith(f"Usage: twg {' '.join(path)} [OPTIONS]"), (path, text)
         assert not re.search(r"<[a-z]+>", text), (path, text)
         assert "{" not in text, (path, text)
+        if "Commands:" in text:  # each command's summary is whole, never cut with "..."
+            listing = text.split("Commands:", 1)[1]
+            assert not [line for line in listing.splitlines() if line.endswith("...")], text
     assert "Usage: twg admin users suspend [OPTIONS] EMAIL\n" in io_help("admin users suspend")
     assert "Usage: twg admin allowlist set [OPTIONS] CIDR...\n" in io_help("admin allowlist set")
 

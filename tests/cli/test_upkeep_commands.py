@@ -152,6 +152,16 @@ def test_disable_removes_what_enable_installed(twg, runner, config_dir):
     ]
     assert not (twg.home / ".config" / "systemd" / "user" / "twg-upkeep.timer").exists()
     assert json.loads((config_dir / "upkeep.json").read_text())["enabled"] is False
+    assert "Upkeep disabled: the systemd user timer is removed." in result.err
+
+
+def test_disable_without_enable_says_there_was_nothing_to_stop(twg):
+    result = twg("upkeep", "disable")
+
+    assert result.code == 0, result.err
+    assert result.err.strip() == (
+        "Upkeep was not enabled: nothing to stop. Your session is unchanged."
+    )
 
 
 def test_run_every_takes_a_sane_number_of_seconds(twg):

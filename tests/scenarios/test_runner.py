@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mock_idp.app import create_app
@@ -165,6 +166,35 @@ def test_junit_xml_has_a_test_case_per_scenario_with_failures_and_skips(
     assert "needs the in-process mock" in (skipped.get("message") or "")
     assert cases["good"].find("failure") is None
     assert "twg auth status --json` exited 0" in (cases["good"].findtext("system-out") or "")
+
+
+def test_a_mock_given_with_against_is_left_fresh_with_its_own_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = write(
+        tmp_path / "s",
+        "moves",
+        """\
+title: Moves the clock and changes a setting
+settings: {refresh_reuse_grace: 0}
+steps:
+  - login: alice@example.com
+  - advance_clock: 31d
+""",
+    )
+    app = create_app(Settings(access_token_ttl=600))
+    with BackgroundServer(app) as server:
+        code = main(["scenario", "run", str(scenario), "--against", server.url])
+        control = httpx.Client(base_url=server.url)
+        clock = control.get("/_mock/clock").json()
+        settings = control.get("/_mock/settings").json()
+        sessions = control.get("/_mock/sessions").json()["sessions"]
+        control.close()
+
+    assert code == 0, capsys.readouterr().out
+    assert clock["offset"] == 0
+    assert (settings["access_token_ttl"], settings["refresh_reuse_grace"]) == (600, 600)
+    assert sessions == []
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from urllib.parse import quote
 import httpx
 
 from twg.admin.errors import LOGIN, AdminKeyRefused, OrgNotFound
-from twg.errors import ApiError, IpNotAllowed, NetworkError, Unavailable, UsageError
+from twg.auth.unreachable import unreachable
+from twg.errors import ApiError, IpNotAllowed, Unavailable, UsageError
 from twg.lazy_tls import LazyTLSTransport
 
 if TYPE_CHECKING:
@@ -38,9 +39,17 @@ def _errors(response: httpx.Response) -> tuple[str, str, str]:
 
 
 class AdminClient:
-    def __init__(self, http: httpx.Client, base_url: str, key: str, org_id: str) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        key: str,
+        org_id: str,
+        url_setting: str | None = None,
+    ) -> None:
         self.http = http
         self.base = base_url.rstrip("/") + "/admin/v1"
+        self.url_setting = url_setting  # the variable that chose base_url, for messages
         self._key = key
         self.org_id = org_id
 
@@ -54,10 +63,7 @@ class AdminClient:
         try:
             response = self.http.request(method, url, json=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise NetworkError(
-                f"Could not reach the Admin API at {httpx.URL(url).host} ({type(exc).__name__}).",
-                "Check your network connection and try again.",
-            ) from None
+            raise unreachable(self.base, exc, self.url_setting) from None
         if response.status_code < 300:
             try:
                 return response.json() if response.content else {}
@@ -177,4 +183,5 @@ def open_client(f: Factory, key: str, org_id: str) -> AdminClient:
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
     )
-    return AdminClient(http, f.settings.api_url, key, org_id)
+    api_url = f.settings.api_url
+    return AdminClient(http, api_url, key, org_id, f.settings.source_of(api_url))

@@ -3,7 +3,7 @@
 Plain click, not typer: typer costs about 20 ms of every start-up (benchmarks/cli_startup.py)
 for signatures that a few decorators state as clearly. What these classes add to click:
 help goes to the injected streams (tests read it there, and it is printed like every other
-line), and commands are listed in the order they were added.
+line), and commands are listed in the order they were added, each with its whole summary.
 """
 
 from __future__ import annotations
@@ -47,3 +47,14 @@ class TwgGroup(TwgCommand, click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # as added, not sorted: the help reads in a useful order
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's whole first sentence, wrapped, where click cuts it off with "..."."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=200)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)

@@ -21,6 +21,7 @@ from twg.commands.bitbucket_token import ask_and_save
 from twg.errors import (
     AuthInvalid,
     ConfigError,
+    IpNotAllowed,
     LoginError,
     TwgError,
     Unavailable,
@@ -102,9 +103,16 @@ class _Countdown:
         )
 
 
-def _browser_failed(exc: BrowserFailed) -> LoginError:
+def _browser_failed(f: Factory, exc: BrowserFailed) -> LoginError:
+    reason = exc.reason.rstrip(".")
+    if "invalid_client" in reason:  # the sign-in page's own words for an unknown client id
+        return LoginError(
+            f"The sign-in did not complete: {reason}.",
+            f"The identity provider does not know client id {f.client_id}: check "
+            "TWG_CLIENT_ID, or the client saved by `twg setup client`.",
+        )
     return LoginError(
-        f"The sign-in did not complete: {exc.reason}.",
+        f"The sign-in did not complete: {reason}.",
         "Fix the BROWSER setting (or the account it signs in as), or run "
         "`twg login --no-browser` and open the URL yourself.",
     )
@@ -149,7 +157,7 @@ def _device_login(
     try:
         return poll_device_token(client, grant, f.login_timeout, tick=tick)
     except BrowserFailed as exc:
-        raise _browser_failed(exc) from None
+        raise _browser_failed(f, exc) from None
 
 
 def _choose_site(f: Factory, sites: list[Site], wanted: str | None) -> Site:
@@ -159,9 +167,10 @@ def _choose_site(f: Factory, sites: list[Site], wanted: str | None) -> Site:
                 return site
         names = ", ".join(f"{s.name} ({s.url})" for s in sites) or "none"
         raise UsageError(
-            f"You signed in, but your account cannot use a site matching --site {wanted!r}; "
+            f"You signed in, but the sign-in granted no site matching --site {wanted!r}; "
             "nothing was saved and the new tokens were revoked.",
-            f"Sites available to you: {names}. Run `twg login --site NAME` with one of them.",
+            f"Sites it granted: {names}. Choose the site on the consent page, or run "
+            "`twg login --site NAME` with one of these.",
         )
     if len(sites) == 1:
         return sites[0]
@@ -257,7 +266,7 @@ def _sign_in(
             tick=_Countdown(f, "Waiting for the browser"),
         )
     except BrowserFailed as exc:
-        raise _browser_failed(exc) from None
+        raise _browser_failed(f, exc) from None
     except BrowserUnavailable:
         if not client.metadata.device_authorization_endpoint:
             raise LoginError(
@@ -269,7 +278,9 @@ def _sign_in(
 
 def _token_error(f: Factory, exc: OAuthErrorResponse) -> TwgError:
     """A token endpoint's refusal during login, as an error with the right exit code."""
-    said = exc.error + (f" ({exc.description})" if exc.description else "")
+    said = exc.error + (f" ({exc.description.rstrip('.')})" if exc.description else "")
+    if exc.error == "ip_not_allowed":
+        return IpNotAllowed(exc.description)
     if exc.error == "invalid_client" or exc.status == 401:
         return ConfigError(
             f"The identity provider refused twg's client credentials for client id "

@@ -8,6 +8,7 @@ from twg.commands.upkeep_common import scheduler_for
 from twg.errors import StorageError
 from twg.factory import Factory
 from twg.upkeep import install
+from twg.upkeep import state as upkeep_state
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Options:
 def run(opts: Options, f: Factory) -> int:
     scheduler = scheduler_for(f, recorded=True)
     try:
+        was_enabled = upkeep_state.load(f.settings.config_dir).enabled
         problems = install.disable(scheduler, f.settings.config_dir)
     except OSError as exc:
         raise StorageError(
@@ -25,7 +27,10 @@ def run(opts: Options, f: Factory) -> int:
         ) from None
     if opts.json:
         f.io.out_json({"enabled": False, "backend": scheduler.name, "problems": problems})
-    f.io.err(f"Upkeep disabled: the {scheduler.label} is removed. Your session is unchanged.")
+    if was_enabled:
+        f.io.err(f"Upkeep disabled: the {scheduler.label} is removed. Your session is unchanged.")
+    else:  # still removes what a half-finished enable may have left
+        f.io.err("Upkeep was not enabled: nothing to stop. Your session is unchanged.")
     for problem in problems:
         f.io.err(f"  note: {problem}")
     return 0

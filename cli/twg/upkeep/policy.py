@@ -46,7 +46,7 @@ class Policy:
             days = -1.0
         if not 0 < days <= 3650:
             raise ConfigError(
-                f"{INACTIVITY_ENV}={raw!r} is not a number of days between 0 and 3650.",
+                f"{INACTIVITY_ENV}={raw!r} is not a number of days above 0 and at most 3650.",
                 f"Unset {INACTIVITY_ENV} for the default of {INACTIVITY_DAYS} days.",
             )
         return cls(inactivity=days * DAY)
