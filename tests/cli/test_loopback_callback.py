@@ -59,7 +59,7 @@ def test_raw_invalid_utf8_in_the_query_is_refused() -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(b"GET /callback?state=%FF%FE&code=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             reply = sock.recv(4096)
-        assert reply.startswith(b"HTTP/1.0 400") or reply.startswith(b"HTTP/1.1 400")
+        assert reply.startswith(b"HTTP/1.0 400 ")  # http.server's protocol version
         assert server.wait(0) is None
 
 
