@@ -14,7 +14,7 @@ import click
 
 from twg.commands.admin_app import admin
 from twg.commands.click_base import TwgGroup
-from twg.commands.dispatch import execute, factory, json_flag
+from twg.commands.dispatch import execute, factory, json_flag, simple_command
 from twg.errors import EXIT_ERROR, Interrupted, TwgError, UsageError
 from twg.factory import Factory
 from twg.iostreams import IOStreams
@@ -83,17 +83,15 @@ def login(
     execute(ctx, cmd, opts, as_json)
 
 
-@cli.command()
-@click.option(
-    "--all", "every", is_flag=True, help="Log out of every issuer, not only the current one."
+simple_command(
+    cli,
+    "logout",
+    "logout",
+    "Revoke your tokens at the server and delete them here.",
+    click.option(
+        "--all", "all", is_flag=True, help="Log out of every issuer, not only the current one."
+    ),
 )
-@json_flag
-@click.pass_context
-def logout(ctx: click.Context, every: bool, as_json: bool) -> None:
-    """Revoke your tokens at the server and delete them here."""
-    from twg.commands import logout as cmd
-
-    execute(ctx, cmd, cmd.Options(json=as_json, all=every), as_json)
 
 
 @cli.command()
@@ -115,14 +113,9 @@ def api(
     execute(ctx, cmd, opts, as_json)
 
 
-@cli.command()
-@json_flag
-@click.pass_context
-def doctor(ctx: click.Context, as_json: bool) -> None:
-    """Check credentials, token, site, storage and Bitbucket, live."""
-    from twg.commands import doctor as cmd
-
-    execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+simple_command(
+    cli, "doctor", "doctor", "Check credentials, token, site, storage and Bitbucket, live."
+)
 
 
 SHELLS = ("bash", "zsh", "fish")
@@ -151,25 +144,19 @@ def auth() -> None:
     """Inspect and refresh your session."""
 
 
-@auth.command("status")
-@json_flag
-@click.pass_context
-def auth_status(ctx: click.Context, as_json: bool) -> None:
-    """Show who you are and where credentials are kept (no network)."""
-    from twg.commands import auth_status as cmd
-
-    execute(ctx, cmd, cmd.Options(json=as_json), as_json)
-
-
-@auth.command("refresh")
-@click.option("--force", is_flag=True, help="Rotate even if still fresh.")
-@json_flag
-@click.pass_context
-def auth_refresh(ctx: click.Context, force: bool, as_json: bool) -> None:
-    """Refresh the access token if it is due (or always, with --force)."""
-    from twg.commands import auth_refresh as cmd
-
-    execute(ctx, cmd, cmd.Options(force=force, json=as_json), as_json)
+simple_command(
+    auth,
+    "status",
+    "auth_status",
+    "Show who you are and where credentials are kept (no network).",
+)
+simple_command(
+    auth,
+    "refresh",
+    "auth_refresh",
+    "Refresh the access token if it is due (or always, with --force).",
+    click.option("--force", is_flag=True, help="Rotate even if still fresh."),
+)
 
 
 # `twg setup` runs the full setup; `twg setup bitbucket|client` one part of it.
@@ -191,27 +178,20 @@ def setup(
     execute(ctx, cmd, opts, as_json)
 
 
-@setup.command("bitbucket")
-@click.option("--force", is_flag=True, help="Replace a saved token.")
-@json_flag
-@click.pass_context
-def setup_bitbucket(ctx: click.Context, force: bool, as_json: bool) -> None:
-    """Save a Bitbucket API token (asked for with a hidden prompt)."""
-    from twg.commands import setup_bitbucket as cmd
-
-    execute(ctx, cmd, cmd.Options(force=force, json=as_json), as_json)
-
-
-@setup.command("client")
-@click.option("--client-id", metavar="ID", help="Your OAuth app's client id.")
-@json_flag
-@click.pass_context
-def setup_client(ctx: click.Context, client_id: str | None, as_json: bool) -> None:
-    """Sign in as your own OAuth app: its secret is asked for with a hidden prompt."""
-    from twg.commands import setup_client as cmd
-
-    execute(ctx, cmd, cmd.Options(client_id=client_id, json=as_json), as_json)
-
+simple_command(
+    setup,
+    "bitbucket",
+    "setup_bitbucket",
+    "Save a Bitbucket API token (asked for with a hidden prompt).",
+    click.option("--force", is_flag=True, help="Replace a saved token."),
+)
+simple_command(
+    setup,
+    "client",
+    "setup_client",
+    "Sign in as your own OAuth app: its secret is asked for with a hidden prompt.",
+    click.option("--client-id", metavar="ID", help="Your OAuth app's client id."),
+)
 
 cli.add_command(admin)
 
@@ -221,34 +201,24 @@ def upkeep() -> None:
     """Keep the session fresh for sandboxed agents."""
 
 
-@upkeep.command("enable")
-@json_flag
-@click.pass_context
-def upkeep_enable(ctx: click.Context, as_json: bool) -> None:
-    """Install the schedule (systemd user timer, LaunchAgent or Scheduled Task)."""
-    from twg.commands import upkeep_enable as cmd
-
-    execute(ctx, cmd, cmd.Options(json=as_json), as_json)
-
-
-@upkeep.command("disable")
-@json_flag
-@click.pass_context
-def upkeep_disable(ctx: click.Context, as_json: bool) -> None:
-    """Stop and remove the schedule; the session is left as it is."""
-    from twg.commands import upkeep_disable as cmd
-
-    execute(ctx, cmd, cmd.Options(json=as_json), as_json)
-
-
-@upkeep.command("status")
-@json_flag
-@click.pass_context
-def upkeep_status(ctx: click.Context, as_json: bool) -> None:
-    """Show whether upkeep runs, what it last did, and when it stops for inactivity."""
-    from twg.commands import upkeep_status as cmd
-
-    execute(ctx, cmd, cmd.Options(json=as_json), as_json)
+simple_command(
+    upkeep,
+    "enable",
+    "upkeep_enable",
+    "Install the schedule (systemd user timer, LaunchAgent or Scheduled Task).",
+)
+simple_command(
+    upkeep,
+    "disable",
+    "upkeep_disable",
+    "Stop and remove the schedule; the session is left as it is.",
+)
+simple_command(
+    upkeep,
+    "status",
+    "upkeep_status",
+    "Show whether upkeep runs, what it last did, and when it stops for inactivity.",
+)
 
 
 @upkeep.command("run")

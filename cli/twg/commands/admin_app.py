@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from twg.commands.click_base import TwgGroup
-from twg.commands.dispatch import execute, json_flag
+from twg.commands.dispatch import execute, json_flag, simple_command
 
 org_flag = click.option(
     "--org", metavar="ORG_ID", help="Act on this logged-in org instead of the current one."
@@ -21,16 +21,14 @@ def admin() -> None:
     """Administer your organization (Admin API key)."""
 
 
-@admin.command("audit")
-@click.option("--since", metavar="WHEN", help="30m, 2h, 7d or an ISO 8601 time.")
-@org_flag
-@json_flag
-@click.pass_context
-def audit(ctx: click.Context, since: str | None, org: str | None, as_json: bool) -> None:
-    """The org's CLI-related events: logins, API calls, admin changes, with who."""
-    from twg.commands import admin_audit as cmd
-
-    execute(ctx, cmd, cmd.Options(since=since, org=org, json=as_json), as_json)
+simple_command(
+    admin,
+    "audit",
+    "admin_audit",
+    "The org's CLI-related events: logins, API calls, admin changes, with who.",
+    click.option("--since", metavar="WHEN", help="30m, 2h, 7d or an ISO 8601 time."),
+    org_flag,
+)
 
 
 @admin.group("auth", no_args_is_help=True)
@@ -50,26 +48,20 @@ def auth_login(ctx: click.Context, email: str, org: str, as_json: bool) -> None:
     execute(ctx, cmd, cmd.Options(email=email, org=org, json=as_json), as_json)
 
 
-@auth.command("status")
-@org_flag
-@json_flag
-@click.pass_context
-def auth_status(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    """Show the orgs you are logged in to as admin, or one (no network)."""
-    from twg.commands import admin_auth_status as cmd
-
-    execute(ctx, cmd, cmd.Options(org=org, json=as_json), as_json)
-
-
-@auth.command("logout")
-@org_flag
-@json_flag
-@click.pass_context
-def auth_logout(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    """Remove an org's Admin API key from this machine (the current org by default)."""
-    from twg.commands import admin_auth_logout as cmd
-
-    execute(ctx, cmd, cmd.Options(org=org, json=as_json), as_json)
+simple_command(
+    auth,
+    "status",
+    "admin_auth_status",
+    "Show the orgs you are logged in to as admin, or one (no network).",
+    org_flag,
+)
+simple_command(
+    auth,
+    "logout",
+    "admin_auth_logout",
+    "Remove an org's Admin API key from this machine (the current org by default).",
+    org_flag,
+)
 
 
 @admin.group("permissions", no_args_is_help=True)
@@ -77,15 +69,13 @@ def permissions() -> None:
     """The TWG CLI permissions of the org."""
 
 
-@permissions.command("show")
-@org_flag
-@json_flag
-@click.pass_context
-def permissions_show(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    """Show which permissions the TWG CLI may use in the org."""
-    from twg.commands import admin_permissions as cmd
-
-    execute(ctx, cmd, cmd.Options(org=org, json=as_json), as_json)
+simple_command(
+    permissions,
+    "show",
+    "admin_permissions",
+    "Show which permissions the TWG CLI may use in the org.",
+    org_flag,
+)
 
 
 @permissions.command("set")
@@ -133,15 +123,7 @@ def allowlist() -> None:
     """The org's IP allowlist."""
 
 
-@allowlist.command("show")
-@org_flag
-@json_flag
-@click.pass_context
-def allowlist_show(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    """Show the org's IP allowlist."""
-    from twg.commands import admin_allowlist as cmd
-
-    execute(ctx, cmd, cmd.Options(org=org, json=as_json), as_json)
+simple_command(allowlist, "show", "admin_allowlist", "Show the org's IP allowlist.", org_flag)
 
 
 @allowlist.command("set")
@@ -161,15 +143,14 @@ def allowlist_set(
     execute(ctx, cmd, opts, as_json)
 
 
-@allowlist.command("clear")
-@org_flag
-@json_flag
-@click.pass_context
-def allowlist_clear(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    """Remove the org's IP allowlist (allow requests from anywhere)."""
-    from twg.commands import admin_allowlist as cmd
-
-    execute(ctx, cmd, cmd.Options(action="clear", org=org, json=as_json), as_json)
+simple_command(
+    allowlist,
+    "clear",
+    "admin_allowlist",
+    "Remove the org's IP allowlist (allow requests from anywhere).",
+    org_flag,
+    action="clear",
+)
 
 
 @admin.group("orgs", invoke_without_command=True)
@@ -243,17 +224,13 @@ def sessions(ctx: click.Context, user: str | None, org: str | None, as_json: boo
     execute(ctx, cmd, cmd.Options(user=user, org=org, json=as_json), as_json)
 
 
-@sessions.command("revoke")
-@click.option("--user", metavar="EMAIL", help="Revoke this user's (email).")
-@click.option("--all", "all_", is_flag=True, help="Revoke everyone's.")
-@org_flag
-@json_flag
-@click.pass_context
-def sessions_revoke(
-    ctx: click.Context, user: str | None, all_: bool, org: str | None, as_json: bool
-) -> None:
-    """Revoke one user's or everyone's CLI sessions."""
-    from twg.commands import admin_sessions as cmd
-
-    opts = cmd.Options(action="revoke", user=user, all=all_, org=org, json=as_json)
-    execute(ctx, cmd, opts, as_json)
+simple_command(
+    sessions,
+    "revoke",
+    "admin_sessions",
+    "Revoke one user's or everyone's CLI sessions.",
+    click.option("--user", metavar="EMAIL", help="Revoke this user's (email)."),
+    click.option("--all", "all", is_flag=True, help="Revoke everyone's."),
+    org_flag,
+    action="revoke",
+)

@@ -6,6 +6,8 @@ Only click and the lean core are imported here, so ``twg --help`` stays fast.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -42,3 +44,25 @@ def execute(ctx: click.Context, module: Any, opts: Any, as_json: bool) -> None:
             f.io.err(f"{f.io.red('error:', f.io.stderr)} {exc.text()}")
         code = exc.exit_code
     ctx.exit(code)
+
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def simple_command(
+    group: click.Group, name: str, module: str, help: str, *options: Decorator, **fixed: Any
+) -> None:
+    """Add ``NAME [OPTIONS] [--json]`` to ``group``: each option's value goes to the field
+    of ``twg.commands.MODULE.Options`` with its name, with ``fixed`` fields set too.
+
+    For commands whose flags map one-to-one onto their Options; the module is imported
+    only when the command runs."""
+
+    def callback(ctx: click.Context, /, as_json: bool, **values: Any) -> None:
+        command = importlib.import_module(f"twg.commands.{module}")
+        execute(ctx, command, command.Options(**fixed, **values, json=as_json), as_json)
+
+    decorated = json_flag(click.pass_context(callback))
+    for option in reversed(options):  # listed in the help in the order given
+        decorated = option(decorated)
+    group.command(name, help=help)(decorated)
