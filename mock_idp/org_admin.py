@@ -290,6 +290,12 @@ def _event_org(idp: MockIdP, details: dict[str, object], sites: dict[str, Site])
     return None
 
 
+def _family_account(idp: MockIdP, family_id: object) -> str | None:
+    """Whose session an event about a token family (a redeemed code, a revoked token) is."""
+    family = idp.store.get(TokenFamily, family_id) if isinstance(family_id, str) else None
+    return family.account_id if family else None
+
+
 def iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat().replace("+00:00", "Z")
 
@@ -310,7 +316,7 @@ def org_events(
         if len(found) == limit:
             return found, int(found[-1]["id"])
         details = event.details
-        account = details.get("account_id")
+        account = details.get("account_id") or _family_account(idp, details.get("family"))
         admin = details.get("admin")
         actor = (
             {"email": admin, "type": "admin", "via": details.get("via")}

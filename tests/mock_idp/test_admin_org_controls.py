@@ -8,7 +8,7 @@ import pytest
 from mock_idp.secrets_util import fingerprint
 from mock_idp.seed import ACME_ADMIN_KEY, ACME_ORG_ID, ACME_SITE_ID, GLOBEX_SITE_ID
 from tests.mock_idp.helpers import ALICE, BOB, DAVE, events, login, user
-from tests.mock_idp.oauth_flow import refresh
+from tests.mock_idp.oauth_flow import browser_login, refresh
 
 ADMIN = {"Authorization": f"Bearer {ACME_ADMIN_KEY}"}
 ORG = f"/admin/v1/orgs/{ACME_ORG_ID}"
@@ -107,6 +107,20 @@ def test_org_events_page_with_a_cursor_and_filter_by_from(http, idp):
     recent = http.get(f"{ORG}/events?from={later}", headers=ADMIN).json()["data"]
     assert [e["attributes"]["action"] for e in recent] == ["admin.allowlist_changed"]
     assert ACME_ADMIN_KEY not in str(body)
+
+
+def test_org_events_name_the_user_behind_every_session_event(http):
+    tokens = browser_login(http)  # alice, through the sign-in and consent pages
+    revoked = http.post(
+        "/oauth/revoke", data={"token": tokens["refresh_token"], "client_id": "twg-cli"}
+    )
+    assert revoked.status_code == 200
+
+    data = http.get(f"{ORG}/events", headers=ADMIN).json()["data"]
+    actors = {e["attributes"]["action"]: e["attributes"]["actor"] for e in data}
+
+    assert {"code.redeemed", "token.revoked"} <= actors.keys()
+    assert {actor["email"] for actor in actors.values()} == {"alice@example.com"}
 
 
 def test_org_events_continue_from_the_cursor(http, idp, monkeypatch):
