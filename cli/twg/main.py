@@ -60,29 +60,16 @@ def cli() -> None:
     Run without a command, it shows this help and exits 2."""
 
 
-@cli.command()
-@click.option("--force", is_flag=True, help="Log in again even if logged in.")
-@no_browser_flag
-@device_flag
-@site_option
-@json_flag
-@click.pass_context
-def login(
-    ctx: click.Context,
-    force: bool,
-    no_browser: bool,
-    device: bool,
-    site: str | None,
-    as_json: bool,
-) -> None:
-    """Sign in with your browser (OAuth 2.1 + PKCE) or a device code."""
-    from twg.commands import login as cmd
-
-    opts = cmd.Options(force=force, no_browser=no_browser, device=device, site=site)
-    opts.json = as_json
-    execute(ctx, cmd, opts, as_json)
-
-
+simple_command(
+    cli,
+    "login",
+    "login",
+    "Sign in with your browser (OAuth 2.1 + PKCE) or a device code.",
+    click.option("--force", is_flag=True, help="Log in again even if logged in."),
+    no_browser_flag,
+    device_flag,
+    site_option,
+)
 simple_command(
     cli,
     "logout",
@@ -94,25 +81,18 @@ simple_command(
 )
 
 
-@cli.command()
-@click.argument("path", metavar="PATH", help="API path, e.g. /me")
-@click.option(
-    "-X", "--method", metavar="METHOD", default="GET", show_default=True, help="HTTP method."
+simple_command(
+    cli,
+    "api",
+    "api",
+    "Make an authenticated API call and print the JSON response.",
+    click.argument("path", metavar="PATH", help="API path, e.g. /me"),
+    click.option(
+        "-X", "--method", metavar="METHOD", default="GET", show_default=True, help="HTTP method."
+    ),
+    click.option("--bitbucket", is_flag=True, help="Call the Bitbucket API with your API token."),
+    click.option("--data", metavar="JSON", help="JSON request body."),
 )
-@click.option("--bitbucket", is_flag=True, help="Call the Bitbucket API with your API token.")
-@click.option("--data", metavar="JSON", help="JSON request body.")
-@json_flag
-@click.pass_context
-def api(
-    ctx: click.Context, path: str, method: str, bitbucket: bool, data: str | None, as_json: bool
-) -> None:
-    """Make an authenticated API call and print the JSON response."""
-    from twg.commands import api as cmd
-
-    opts = cmd.Options(path=path, method=method, bitbucket=bitbucket, data=data, json=as_json)
-    execute(ctx, cmd, opts, as_json)
-
-
 simple_command(
     cli, "doctor", "doctor", "Check credentials, token, site, storage and Bitbucket, live."
 )
@@ -264,12 +244,11 @@ def main(
     except click.ClickException as exc:
         exc.show(file=io.stderr)
         return exc.exit_code
-    except click.Abort as exc:  # click's name for Ctrl-C (and end of input at its prompts)
-        if isinstance(exc.__cause__, KeyboardInterrupt):
-            return fail(Interrupted("Interrupted."), "Interrupted.")
-        io.err("Aborted.")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
+    except (click.Abort, KeyboardInterrupt) as exc:
+        # click turns Ctrl-C into Abort; an Abort of its own is end of input at its prompts.
+        if isinstance(exc, click.Abort) and not isinstance(exc.__cause__, KeyboardInterrupt):
+            io.err("Aborted.")
+            return EXIT_ERROR
         return fail(Interrupted("Interrupted."), "Interrupted.")
     except Exception as exc:  # a bug: say so briefly, never dump request data
         io.err(f"internal error: {type(exc).__name__}. Run with TWG_DEBUG=1 for details.")

@@ -189,25 +189,19 @@ def users(ctx: click.Context, org: str | None, as_json: bool) -> None:
     execute(ctx, cmd, cmd.Options(org=org, json=as_json), as_json)
 
 
-def _user_action(action: str, help: str) -> None:
-    """``twg admin users suspend|restore EMAIL``: the same command but for its action."""
-
-    @users.command(action, help=help)
-    @click.argument("email", metavar="EMAIL", help="The user's email.")
-    @org_flag
-    @json_flag
-    @click.pass_context
-    def command(ctx: click.Context, email: str, org: str | None, as_json: bool) -> None:
-        from twg.commands import admin_users as cmd
-
-        opts = cmd.Options(action=action, email=email, org=org, json=as_json)
-        execute(ctx, cmd, opts, as_json)
-
-
-_user_action(
-    "suspend", "Suspend a user: their CLI sessions end and they cannot sign in until restored."
-)
-_user_action("restore", "Restore a suspended user.")
+for action, summary in (
+    ("suspend", "Suspend a user: their CLI sessions end and they cannot sign in until restored."),
+    ("restore", "Restore a suspended user."),
+):
+    simple_command(
+        users,
+        action,
+        "admin_users",
+        summary,
+        click.argument("email", metavar="EMAIL", help="The user's email."),
+        org_flag,
+        action=action,
+    )
 
 
 @admin.group("sessions", invoke_without_command=True)

@@ -52,11 +52,12 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 def simple_command(
     group: click.Group, name: str, module: str, help: str, *options: Decorator, **fixed: Any
 ) -> None:
-    """Add ``NAME [OPTIONS] [--json]`` to ``group``: each option's value goes to the field
-    of ``twg.commands.MODULE.Options`` with its name, with ``fixed`` fields set too.
+    """Add ``NAME [OPTIONS] [--json] [ARGS]`` to ``group``: each option's or argument's
+    value goes to the field of ``twg.commands.MODULE.Options`` with its name, with
+    ``fixed`` fields set too.
 
-    For commands whose flags map one-to-one onto their Options; the module is imported
-    only when the command runs."""
+    For commands whose parameters map one-to-one onto their Options; the module is
+    imported only when the command runs."""
 
     def callback(ctx: click.Context, /, as_json: bool, **values: Any) -> None:
         command = importlib.import_module(f"twg.commands.{module}")
