@@ -111,9 +111,10 @@ def test_systemd_disable_stops_removes_and_reloads(tmp_path):
     install.enable(scheduler, LAUNCHER, config_dir, 1_800_000_000.0)
     runner.commands.clear()
 
-    problems = install.disable(scheduler, config_dir)
+    disabled = install.disable(scheduler, config_dir)
 
-    assert problems == []
+    assert disabled.problems == []
+    assert disabled.was_enabled is True
     assert runner.commands == [
         ["systemctl", "--user", "disable", "--now", "twg-upkeep.timer"],
         ["systemctl", "--user", "daemon-reload"],

@@ -8,7 +8,6 @@ from twg.commands.upkeep_common import scheduler_for
 from twg.errors import StorageError
 from twg.factory import Factory
 from twg.upkeep import install
-from twg.upkeep import state as upkeep_state
 
 
 @dataclass
@@ -19,8 +18,7 @@ class Options:
 def run(opts: Options, f: Factory) -> int:
     scheduler = scheduler_for(f, recorded=True)
     try:
-        was_enabled = upkeep_state.load(f.settings.config_dir).enabled
-        problems = install.disable(scheduler, f.settings.config_dir)
+        was_enabled, problems = install.disable(scheduler, f.settings.config_dir)
     except OSError as exc:
         raise StorageError(
             f"Could not write the upkeep state in {f.settings.config_dir}: {exc.strerror or exc}."
@@ -29,7 +27,7 @@ def run(opts: Options, f: Factory) -> int:
         f.io.out_json({"enabled": False, "backend": scheduler.name, "problems": problems})
     if was_enabled:
         f.io.err(f"Upkeep disabled: the {scheduler.label} is removed. Your session is unchanged.")
-    else:  # still removes what a half-finished enable may have left
+    else:
         f.io.err("Upkeep was not enabled: nothing to stop. Your session is unchanged.")
     for problem in problems:
         f.io.err(f"  note: {problem}")

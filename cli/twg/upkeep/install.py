@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from twg.upkeep import state as upkeep_state
 from twg.upkeep.policy import INTERVAL
@@ -38,13 +39,19 @@ def enable(scheduler: Scheduler, launcher: Launcher, config_dir: Path, now: floa
     return installed
 
 
-def disable(scheduler: Scheduler, config_dir: Path) -> list[str]:
-    """Stop and remove the schedule; upkeep.json says disabled even if the OS tool
-    complained (the problems are returned for the user)."""
+class Disabled(NamedTuple):
+    was_enabled: bool
+    problems: list[str]  # what the OS tool complained about, for the user
+
+
+def disable(scheduler: Scheduler, config_dir: Path) -> Disabled:
+    """Stop and remove the schedule (also what a half-finished enable left); upkeep.json
+    says disabled even if the OS tool complained."""
     problems = scheduler.disable()
     state = upkeep_state.load(config_dir)
+    was_enabled = state.enabled
     state.enabled = False
     state.last_error = "; ".join(problems) or None
     if config_dir.is_dir() or state.backend:
         upkeep_state.save(config_dir, state)
-    return problems
+    return Disabled(was_enabled, problems)
