@@ -24,8 +24,11 @@ def test_every_catalogue_scenario_passes_in_process(
 
     out = capsys.readouterr().out
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    failed = {s["name"]: s["message"] or s["steps"] for s in report["scenarios"]
-              if s["status"] != "passed"}
+    failed = {
+        s["name"]: s["message"] or s["steps"]
+        for s in report["scenarios"]
+        if s["status"] != "passed"
+    }
     assert failed == {}, out
     assert code == 0
     assert {s["name"] for s in report["scenarios"]} == {p.stem for p in CATALOGUE.glob("*.yaml")}

@@ -24,7 +24,7 @@ def write(tmp_path: Path, text: str, name: str = "mine.yaml") -> Path:
     [
         (
             "title: t\nsteps:\n" + GOOD_STEP + "  - twg: api /me\n    expect:\n      exit: zero\n",
-            ':6: steps[1].expect.exit: \'zero\' is not of type \'integer\'',
+            ":6: steps[1].expect.exit: 'zero' is not of type 'integer'",
         ),
         (
             "title: t\nsteps:\n" + GOOD_STEP + "  - twg: api /me\n    expcet: {exit: 0}\n",
