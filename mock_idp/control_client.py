@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mock_idp import is_control_path
+from mock_idp import CONTROL_PREFIX, is_control_path
 from twg.lazy_tls import trust_store
 
 if TYPE_CHECKING:
@@ -65,12 +65,22 @@ class MockIdPClient:
         self.clock = _Clock(self)
         self.faults = _Faults(self)
 
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Any request to the mock; a control POST, PUT or PATCH without a body sends an
+        empty JSON object (the control API refuses anything else: 415)."""
+        body_keys = {"json", "content", "data", "files"}
+        if (
+            is_control_path(path)
+            and method.upper() in {"POST", "PUT", "PATCH"}
+            and not body_keys & kwargs.keys()
+        ):
+            kwargs["json"] = {}
+        return self.http.request(method, path, **kwargs)
+
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``/_mock/<path>``; the decoded JSON answer, or MockIdPError."""
-        if body is None and method.upper() in {"POST", "PUT", "PATCH"}:
-            # Control requests are JSON: an empty object, never a bare POST (415).
-            body = {}
-        response = self.http.request(method, f"/_mock/{path.lstrip('/')}", json=body)
+        body_args = {} if body is None else {"json": body}
+        response = self.request(method, f"{CONTROL_PREFIX}/{path.lstrip('/')}", **body_args)
         if response.status_code >= 400:
             raise MockIdPError(
                 f"{method} /_mock/{path} answered {response.status_code}: {response.text}"

@@ -104,7 +104,7 @@ def signed_in_admin(request: Request) -> tuple[MockIdP, User, Org] | Response:
 
 
 def admin_post(request: Request) -> tuple[MockIdP, User, Org] | Response:
-    """As ``_admin``, and the POST must come from the console itself (CSRF)."""
+    """As ``signed_in_admin``, and the POST must come from the console itself (CSRF)."""
     signed = signed_in_admin(request)
     if isinstance(signed, Response):
         return signed

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mock_idp import is_control_path
 from mock_idp.control_client import MockIdPClient
 
 if TYPE_CHECKING:
@@ -60,23 +59,15 @@ class MockControl:
     def __init__(self, url: str, control_token: str | None) -> None:
         self._client = MockIdPClient(url, control_token=control_token)
         self.url = self._client.url
-        self.http = self._client.http
 
     def close(self) -> None:
         self._client.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Any request; ``/_mock/`` POSTs are JSON even without a body (the control API
-        refuses anything else: 415)."""
-        body_keys = {"json", "content", "data", "files"}
-        if (
-            is_control_path(path)
-            and method.upper() in {"POST", "PUT", "PATCH"}
-            and not body_keys & kwargs.keys()
-        ):
-            kwargs["json"] = {}
+        """Any request (``MockIdPClient.request``: control POSTs are JSON even without a
+        body), with httpx's errors as TargetError."""
         try:
-            return self.http.request(method, path, **kwargs)
+            return self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise TargetError(
                 f"{method} {self.url}{path} failed: {exc or type(exc).__name__}"
